@@ -1,0 +1,203 @@
+"""reqbed's public data types: messages and their parts, tools, responses, stream chunks.
+
+All are msgspec Structs. Parts and chunks are tagged unions whose tag is the ``type`` field, so a
+plain dict such as ``{"type": "text", "text": "hi"}`` converts to ``TextPart`` and every part and
+chunk has a ``.type``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+import msgspec
+
+__all__ = [
+    "Chunk",
+    "ContentPart",
+    "DocumentPart",
+    "FinishChunk",
+    "FinishReason",
+    "ImagePart",
+    "Message",
+    "RedactedThinkingPart",
+    "Response",
+    "Role",
+    "TextChunk",
+    "TextPart",
+    "ThinkingChunk",
+    "ThinkingPart",
+    "Tool",
+    "ToolCall",
+    "ToolCallChunk",
+    "ToolCallDeltaChunk",
+    "ToolResultPart",
+    "Usage",
+    "UsageChunk",
+]
+
+Role = Literal["system", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "stop_sequence", "error"]
+
+
+class _Part(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
+    @property
+    def type(self) -> str:
+        tag = type(self).__struct_config__.tag
+        assert isinstance(tag, str)
+        return tag
+
+
+class TextPart(_Part, tag="text"):
+    """Plain text. ``cache_control`` (Anthropic-style ``{"type": "ephemeral"}``) marks a cache point."""
+
+    text: str
+    cache_control: dict[str, Any] | None = None
+
+
+class ImagePart(_Part, tag="image"):
+    """An image: raw bytes and their media type (``image/png``, ``image/jpeg``, ``image/gif``, ``image/webp``)."""
+
+    data: bytes
+    media_type: str
+
+
+class DocumentPart(_Part, tag="document"):
+    """A document: raw bytes, ``format`` (pdf, csv, doc, docx, xls, xlsx, html, txt, md) and a name."""
+
+    data: bytes
+    format: str
+    name: str
+
+
+class ToolCall(_Part, tag="tool_call"):
+    """A call the model made to a tool; ``arguments`` is the parsed JSON object."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ToolResultPart(_Part, tag="tool_result"):
+    """The result of a tool call, sent back to the model."""
+
+    tool_call_id: str
+    content: str | list[TextPart | ImagePart | DocumentPart]
+    is_error: bool = False
+
+
+class ThinkingPart(_Part, tag="thinking"):
+    """The model's visible reasoning; ``signature`` must be replayed unchanged in later turns."""
+
+    text: str
+    signature: str | None = None
+
+
+class RedactedThinkingPart(_Part, tag="redacted_thinking"):
+    """Reasoning the provider encrypted; replayed unchanged."""
+
+    data: str
+
+
+ContentPart = Union[  # noqa: UP007 - msgspec needs a runtime union
+    TextPart, ImagePart, DocumentPart, ToolCall, ToolResultPart, ThinkingPart, RedactedThinkingPart
+]
+
+
+class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One conversation turn. ``content`` is a string or a list of parts."""
+
+    role: Role
+    content: str | list[ContentPart]
+
+
+class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """A tool the model may call. ``parameters`` is a JSON schema for the arguments object."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = msgspec.field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+
+
+class Usage(msgspec.Struct, kw_only=True, frozen=True):
+    """Token counts. Cache tokens are reported apart and are never folded into ``input_tokens``."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+class Response(msgspec.Struct, kw_only=True, frozen=True):
+    """A complete answer.
+
+    ``message`` is the assistant turn (thinking, text and tool calls), ready to append to a list
+    prompt for the next turn. ``raw`` is the provider's decoded body (for streams: the events).
+    ``served_by`` is the model spec that produced the answer.
+    """
+
+    text: str
+    thinking: str | None
+    tool_calls: list[ToolCall]
+    finish_reason: FinishReason
+    usage: Usage
+    model: str
+    message: Message
+    raw: Any = None
+    served_by: str | None = None
+
+
+class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
+    @property
+    def type(self) -> str:
+        tag = type(self).__struct_config__.tag
+        assert isinstance(tag, str)
+        return tag
+
+
+class TextChunk(_Chunk, tag="text"):
+    """A fragment of the answer's text."""
+
+    text: str
+
+
+class ThinkingChunk(_Chunk, tag="thinking"):
+    """A fragment of the model's reasoning (``signature`` arrives on its own, with empty text)."""
+
+    text: str
+    signature: str | None = None
+
+
+class ToolCallDeltaChunk(_Chunk, tag="tool_call_delta"):
+    """A fragment of a tool call: ``id``/``name`` on the first one, then argument JSON fragments."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments_delta: str = ""
+
+
+class ToolCallChunk(_Chunk, tag="tool_call"):
+    """A completed tool call with parsed arguments."""
+
+    index: int
+    tool_call: ToolCall
+
+
+class UsageChunk(_Chunk, tag="usage"):
+    """Token usage, usually near the end of the stream."""
+
+    usage: Usage
+
+
+class FinishChunk(_Chunk, tag="finish"):
+    """The last chunk of a complete stream."""
+
+    finish_reason: FinishReason
+
+
+Chunk = Union[  # noqa: UP007
+    TextChunk, ThinkingChunk, ToolCallDeltaChunk, ToolCallChunk, UsageChunk, FinishChunk
+]
