@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-__all__ = ["AwsCredentials", "BearerToken", "Auth", "mask"]
+__all__ = ["Auth", "AwsCredentials", "BearerToken", "mask"]
 
 
 def mask(value: str | None) -> str:

@@ -76,7 +76,7 @@ class CredentialsError(ReqbedError):
     """No usable credentials were found, or the ones found cannot be used (expired, malformed)."""
 
 
-class ConnectionError(ReqbedError):  # noqa: A001 - deliberately reqbed's own
+class ConnectionError(ReqbedError):
     """The endpoint could not be reached (DNS, refused, reset, TLS)."""
 
 
@@ -258,14 +258,13 @@ def map_api_error(
         except ValueError:
             retry_after = None
     request_id = lower.get("x-amzn-requestid") or lower.get("x-amz-request-id")
-    parts = [f"{norm or 'HTTP ' + str(status)}"]
-    if status is not None:
-        parts.append(f"(HTTP {status})")
+    message = norm or f"HTTP {status}"
+    if status is not None and norm:
+        message += f" (HTTP {status})"
     if aws_message:
-        parts.append(f": {aws_message}")
+        message += f": {aws_message}"
     if request_id:
-        parts.append(f" [request id {request_id}]")
-    message = " ".join(parts[:2]) + "".join(parts[2:])
+        message += f" [request id {request_id}]"
     if cls is ModelStreamError:
         return ModelStreamError(
             message,

@@ -104,8 +104,7 @@ def _family_of(base: str | None) -> str | None:
 def parse_model_spec(spec: str, *, base_model: str | None = None) -> ModelSpec:
     """Parse ``"bedrock:<id>"``; raise ``ValidationError`` (field ``model``) for anything else."""
     if not isinstance(spec, str):
-        raise ValidationError(f"must be a string like 'bedrock:<model-id>', got {type(spec).__name__}",
-                              field="model")
+        raise ValidationError(f"must be a string like 'bedrock:<model-id>', got {type(spec).__name__}", field="model")
     provider, sep, model_id = spec.partition(":")
     if not sep or not model_id:
         raise ValidationError(

@@ -4,9 +4,22 @@
 ``X-Amz-Content-SHA256`` and, with a session token, ``X-Amz-Security-Token``). ``presign_url``
 signs a URL's query string (used to mint short-term Bedrock API keys).
 
-The canonical URI follows botocore for every service but S3: the request's already
-percent-encoded path is encoded once more (``%3A`` -> ``%253A``). Model ids reach the URL as one
-encoded segment (see ``ModelSpec.path_segment``), so ARNs with ``/`` sign and route correctly.
+Both follow botocore's ``SigV4Auth`` / ``SigV4QueryAuth`` (the reference every AWS service
+accepts); ``tests/test_sigv4.py`` checks them against botocore and AWS's published test suite.
+
+* Canonical URI: as botocore for every service but S3, the request's already percent-encoded
+  path has dot segments and empty segments removed and is then encoded once more
+  (``%3A`` -> ``%253A``). Model ids reach the URL as one encoded segment (see
+  ``ModelSpec.path_segment``), so ARNs with ``/`` sign and route correctly.
+* Canonical query: each name and value is percent-decoded and re-encoded with the SigV4
+  unreserved set, then the pairs are sorted. For a query that is already canonically encoded
+  (all botocore and reqbed ever build) this is exactly botocore's result; for anything else it is
+  what the service computes from what it receives (``?ሴ=bar`` signs as ``%E1%88%B4=bar``).
+* Host: the URL's host, lower-cased, without userinfo or a default port, unless ``headers``
+  carry a ``Host``.
+* Hop-by-hop and tracing headers that proxies or tracers may rewrite (``traceparent``,
+  ``transfer-encoding``, ...) are never signed, as in botocore.
+* ``now`` may be aware (any zone) or naive; a naive ``now`` is taken to be UTC, as in botocore.
 
 The derived signing key is cached on the ``AwsCredentials`` object itself, keyed by
 (date, region, service): no module-level cache ever holds a secret, as a key or a value.
@@ -16,21 +29,54 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote
 
 from ._credentials_types import AwsCredentials
 
 __all__ = ["ALGORITHM", "amz_date", "presign_url", "sign_headers"]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-_UNSIGNED = frozenset({"authorization", "user-agent", "expect", "x-amzn-trace-id", "connection"})
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+# botocore.auth.SIGNED_HEADERS_BLACKLIST (hop-by-hop and tracing headers) plus Authorization.
+_UNSIGNED = frozenset(
+    {
+        "authorization",
+        "baggage",
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "traceparent",
+        "tracestate",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    }
+)
+# Headers the signer itself sets: stale copies in the caller's headers are dropped.
+_SKIP = _UNSIGNED | {"x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
+_DEFAULT_PORT = {"https": ":443", "http": ":80"}
+# A path made only of these needs nothing from ``quote(path, safe="/~")`` but ``%`` -> ``%25``.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/%]*")
+_UTC = timezone.utc
 
 
 def amz_date(now: datetime) -> str:
-    """``YYYYMMDD'T'HHMMSS'Z'`` in UTC."""
-    return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    """``YYYYMMDD'T'HHMMSS'Z'`` in UTC (a naive ``now`` is taken to be UTC already)."""
+    tz = now.tzinfo
+    if tz is not None and tz is not _UTC:
+        now = now.astimezone(_UTC)
+    return (
+        f"{now.year:04d}{now.month:02d}{now.day:02d}T{now.hour:02d}{now.minute:02d}{now.second:02d}Z"
+    )
 
 
 def _signing_key(creds: AwsCredentials, date: str, region: str, service: str) -> bytes:
@@ -48,39 +94,134 @@ def _signing_key(creds: AwsCredentials, date: str, region: str, service: str) ->
     return key
 
 
+def _split_url(url: str) -> tuple[str, str, str, str]:
+    """``(scheme, netloc, path, query)`` of an absolute URL; a cheap ``urlsplit``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not an absolute URL: {url!r}")
+    if "#" in rest:
+        rest = rest.partition("#")[0]
+    end = len(rest)
+    for ch in "/?":
+        i = rest.find(ch, 0, end)
+        if i >= 0:
+            end = i
+    netloc = rest[:end]
+    path, _, query = rest[end:].partition("?")
+    return scheme.lower(), netloc, path, query
+
+
+def _host(scheme: str, netloc: str) -> str:
+    """The ``Host`` botocore signs: no userinfo, lower case, no default port."""
+    host = netloc.rpartition("@")[2].lower()
+    port = _DEFAULT_PORT.get(scheme)
+    if port is not None and host.endswith(port):
+        host = host[: -len(port)]
+    return host
+
+
+def _remove_dot_segments(path: str) -> str:
+    # botocore.utils.remove_dot_segments: RFC 3986 5.2.4, plus AWS's removal of empty segments.
+    out: list[str] = []
+    for seg in path.split("/"):
+        if seg and seg != ".":
+            if seg == "..":
+                if out:
+                    out.pop()
+            else:
+                out.append(seg)
+    first = "/" if path[0] == "/" else ""
+    last = "/" if path[-1] == "/" and out else ""
+    return first + "/".join(out) + last
+
+
 def _canonical_uri(path: str) -> str:
     if not path:
         return "/"
-    # botocore: quote(normalize_url_path(path), safe="/~"); reqbed never emits dot segments
-    # or double slashes, so normalisation is the identity for its URLs.
+    if "//" in path or "/." in path or path[0] != "/":
+        path = _remove_dot_segments(path)
+    if _PLAIN_PATH.fullmatch(path):
+        return path.replace("%", "%25")
     return quote(path, safe="/~")
 
 
-def _canonical_query(query: str | Iterable[tuple[str, str]]) -> str:
-    if isinstance(query, str):
-        if not query:
-            return ""
-        pairs = []
-        for item in query.split("&"):
-            name, _, value = item.partition("=")
-            pairs.append((name, value))
-        # Already-encoded query from a URL: decode-free, just sort (botocore does the same).
-        return "&".join(f"{n}={v}" for n, v in sorted(pairs))
-    enc = sorted((quote(n, safe="-_.~"), quote(v, safe="-_.~")) for n, v in query)
-    return "&".join(f"{n}={v}" for n, v in enc)
+def _encode_sorted(pairs: Iterable[tuple[str, str]]) -> str:
+    enc = sorted((quote(n, safe="-_.~"), quote(v, safe="-_.~")) for n, v in pairs)
+    return "&".join([f"{n}={v}" for n, v in enc])
 
 
-def _canonical_headers(headers: Mapping[str, str]) -> tuple[str, str]:
+def _canonical_query(query: str) -> str:
+    """Canonical form of a URL's (percent-encoded) query string."""
+    if not query:
+        return ""
+    pairs = []
+    for item in query.split("&"):
+        name, _, value = item.partition("=")
+        pairs.append((unquote(name), unquote(value)))
+    return _encode_sorted(pairs)
+
+
+def _sign(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    credentials: AwsCredentials,
+    region: str,
+    service: str,
+    now: datetime,
+    content_sha256_header: bool = True,
+) -> tuple[dict[str, str], str, str]:
+    """``sign_headers`` plus the canonical request and string to sign (for tests and debugging).
+
+    ``content_sha256_header=False`` leaves out ``X-Amz-Content-SHA256`` (AWS's test suite and
+    botocore do not send it for non-S3 services); reqbed always sends it.
+    """
+    scheme, netloc, path, query = _split_url(url)
+    stamp = amz_date(now)
+    date = stamp[:8]
+    payload_hash = hashlib.sha256(body).hexdigest()
     items: dict[str, str] = {}
     for name, value in headers.items():
         lname = name.lower()
-        if lname in _UNSIGNED:
+        if lname in _SKIP:
             continue
         v = " ".join(str(value).split())
         items[lname] = f"{items[lname]},{v}" if lname in items else v
+    if "host" not in items:
+        items["host"] = _host(scheme, netloc)
+    added = {"X-Amz-Date": stamp}
+    items["x-amz-date"] = stamp
+    if content_sha256_header:
+        added["X-Amz-Content-SHA256"] = items["x-amz-content-sha256"] = payload_hash
+    token = credentials.session_token
+    if token:
+        added["X-Amz-Security-Token"] = token
+        items["x-amz-security-token"] = " ".join(token.split())
     names = sorted(items)
-    canonical = "".join(f"{n}:{items[n]}\n" for n in names)
-    return canonical, ";".join(names)
+    signed = ";".join(names)
+    canonical_request = "\n".join(
+        (
+            method.upper(),
+            _canonical_uri(path),
+            _canonical_query(query),
+            "".join([f"{n}:{items[n]}\n" for n in names]),
+            signed,
+            payload_hash,
+        )
+    )
+    scope = f"{date}/{region}/{service}/aws4_request"
+    string_to_sign = (
+        f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
+    )
+    signature = hmac.digest(
+        _signing_key(credentials, date, region, service), string_to_sign.encode(), "sha256"
+    ).hex()
+    added["Authorization"] = (
+        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
+        f"SignedHeaders={signed}, Signature={signature}"
+    )
+    return added, canonical_request, string_to_sign
 
 
 def sign_headers(
@@ -97,48 +238,10 @@ def sign_headers(
     """Return the SigV4 headers for this request, signed at ``now``.
 
     ``headers`` are the headers that will be sent (``Host`` is taken from the URL when absent);
-    stale ``Authorization`` / ``X-Amz-*`` entries in them are ignored and replaced.
+    stale ``Authorization`` / ``X-Amz-*`` entries in them are ignored and replaced. A multi-valued
+    mapping (``httpx.Headers``) is fine: its ``items()`` joins repeated values with ``,``.
     """
-    parts = urlsplit(url)
-    stamp = amz_date(now)
-    date = stamp[:8]
-    payload_hash = hashlib.sha256(body).hexdigest()
-    to_sign: dict[str, str] = {}
-    for k, v in headers.items():
-        lk = k.lower()
-        if lk in ("x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "authorization"):
-            continue
-        to_sign[lk] = v
-    if "host" not in to_sign:
-        to_sign["host"] = parts.netloc
-    added = {"X-Amz-Date": stamp, "X-Amz-Content-SHA256": payload_hash}
-    if credentials.session_token:
-        added["X-Amz-Security-Token"] = credentials.session_token
-    for k, v in added.items():
-        to_sign[k.lower()] = v
-    canonical_headers, signed = _canonical_headers(to_sign)
-    canonical_request = "\n".join(
-        (
-            method.upper(),
-            _canonical_uri(parts.path),
-            _canonical_query(parts.query),
-            canonical_headers,
-            signed,
-            payload_hash,
-        )
-    )
-    scope = f"{date}/{region}/{service}/aws4_request"
-    string_to_sign = "\n".join(
-        (ALGORITHM, stamp, scope, hashlib.sha256(canonical_request.encode()).hexdigest())
-    )
-    signature = hmac.new(
-        _signing_key(credentials, date, region, service), string_to_sign.encode(), "sha256"
-    ).hexdigest()
-    added["Authorization"] = (
-        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
-        f"SignedHeaders={signed}, Signature={signature}"
-    )
-    return added
+    return _sign(method, url, headers, body, credentials, region, service, now)[0]
 
 
 def presign_url(
@@ -154,19 +257,17 @@ def presign_url(
 ) -> str:
     """Return ``url`` with a SigV4 query-string signature (``X-Amz-Signature`` last).
 
-    Only the ``host`` header is signed and the payload is ``UNSIGNED-PAYLOAD``, as botocore's
-    ``SigV4QueryAuth`` does.
+    As botocore's ``SigV4QueryAuth``: only ``host`` is signed, the payload is the (empty) body's
+    hash, and the URL's own query is decoded (form rules) and re-encoded with ``extra_query``
+    (raw, unencoded pairs). The returned query is in canonical (sorted) order.
     """
-    parts = urlsplit(url)
+    scheme, netloc, path, query = _split_url(url)
     stamp = amz_date(now)
     date = stamp[:8]
     scope = f"{date}/{region}/{service}/aws4_request"
-    query: list[tuple[str, str]] = list(extra_query)
-    if parts.query:
-        for item in parts.query.split("&"):
-            n, _, v = item.partition("=")
-            query.append((n, v))
-    query += [
+    params: list[tuple[str, str]] = parse_qsl(query, keep_blank_values=True) if query else []
+    params.extend(extra_query)
+    params += [
         ("X-Amz-Algorithm", ALGORITHM),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{scope}"),
         ("X-Amz-Date", stamp),
@@ -174,17 +275,22 @@ def presign_url(
         ("X-Amz-SignedHeaders", "host"),
     ]
     if credentials.session_token:
-        query.append(("X-Amz-Security-Token", credentials.session_token))
-    cq = _canonical_query(query)
+        params.append(("X-Amz-Security-Token", credentials.session_token))
+    cq = _encode_sorted(params)
     canonical_request = "\n".join(
-        (method.upper(), _canonical_uri(parts.path), cq, f"host:{parts.netloc}\n", "host",
-         "UNSIGNED-PAYLOAD")
+        (
+            method.upper(),
+            _canonical_uri(path),
+            cq,
+            f"host:{_host(scheme, netloc)}\n",
+            "host",
+            EMPTY_SHA256,
+        )
     )
-    string_to_sign = "\n".join(
-        (ALGORITHM, stamp, scope, hashlib.sha256(canonical_request.encode()).hexdigest())
+    string_to_sign = (
+        f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
     )
-    signature = hmac.new(
+    signature = hmac.digest(
         _signing_key(credentials, date, region, service), string_to_sign.encode(), "sha256"
-    ).hexdigest()
-    path = parts.path or "/"
-    return f"{parts.scheme}://{parts.netloc}{path}?{cq}&X-Amz-Signature={signature}"
+    ).hex()
+    return f"{scheme}://{netloc}{path or '/'}?{cq}&X-Amz-Signature={signature}"

@@ -115,9 +115,7 @@ class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
 
     name: str
     description: str = ""
-    parameters: dict[str, Any] = msgspec.field(
-        default_factory=lambda: {"type": "object", "properties": {}}
-    )
+    parameters: dict[str, Any] = msgspec.field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
 class Usage(msgspec.Struct, kw_only=True, frozen=True):
@@ -157,20 +155,22 @@ class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
         return tag
 
 
-class TextChunk(_Chunk, tag="text"):
+class TextChunk(_Chunk, frozen=True, tag="text"):
     """A fragment of the answer's text."""
 
     text: str
 
 
-class ThinkingChunk(_Chunk, tag="thinking"):
-    """A fragment of the model's reasoning (``signature`` arrives on its own, with empty text)."""
+class ThinkingChunk(_Chunk, frozen=True, tag="thinking"):
+    """A fragment of the model's reasoning. ``signature`` arrives on its own, with empty text;
+    ``redacted`` carries encrypted reasoning to replay unchanged (text is then empty)."""
 
     text: str
     signature: str | None = None
+    redacted: str | None = None
 
 
-class ToolCallDeltaChunk(_Chunk, tag="tool_call_delta"):
+class ToolCallDeltaChunk(_Chunk, frozen=True, tag="tool_call_delta"):
     """A fragment of a tool call: ``id``/``name`` on the first one, then argument JSON fragments."""
 
     index: int
@@ -179,20 +179,20 @@ class ToolCallDeltaChunk(_Chunk, tag="tool_call_delta"):
     arguments_delta: str = ""
 
 
-class ToolCallChunk(_Chunk, tag="tool_call"):
+class ToolCallChunk(_Chunk, frozen=True, tag="tool_call"):
     """A completed tool call with parsed arguments."""
 
     index: int
     tool_call: ToolCall
 
 
-class UsageChunk(_Chunk, tag="usage"):
+class UsageChunk(_Chunk, frozen=True, tag="usage"):
     """Token usage, usually near the end of the stream."""
 
     usage: Usage
 
 
-class FinishChunk(_Chunk, tag="finish"):
+class FinishChunk(_Chunk, frozen=True, tag="finish"):
     """The last chunk of a complete stream."""
 
     finish_reason: FinishReason

@@ -1,0 +1,253 @@
+"""``Client``: the httpx pools and the I/O steps of the pipeline (credentials chain, send).
+
+This is the only module with sync and async twins. Everything they share is in ``_pipeline``.
+One ``httpx.Client`` serves every thread; one ``httpx.AsyncClient`` is kept per event loop
+(asyncio loop or trio run), since pooled connections belong to the loop that opened them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import httpx
+
+from ._credentials_types import Auth
+from ._pipeline import Prepared, prepare, sign_for
+from ._transport import (
+    SIGN_EXTENSION,
+    AsyncSigningTransport,
+    SigningTransport,
+    default_timeout,
+    translate_transport_errors,
+)
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._stream import AsyncStreamResponse, StreamResponse
+    from ._types import Message, Response
+
+__all__ = ["Client"]
+
+USER_AGENT = f"reqbed/{__version__}"
+
+
+def _loop_key() -> object:
+    """The running event loop (asyncio) or trio run this coroutine belongs to."""
+    try:
+        import asyncio
+
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        return trio.lowlevel.current_root_task()
+
+
+class _LoopPool:
+    """One event loop's ``AsyncClient`` plus a guard that closes it when that loop shuts down.
+
+    The guard is an async generator started on the loop: asyncio (``shutdown_asyncgens``) and
+    trio both finalize live async generators when their run ends, so the pool's sockets are
+    closed by the loop that opened them instead of leaking when the loop goes away.
+    """
+
+    __slots__ = ("client", "guard")
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.guard = self._guard()
+
+    async def _guard(self) -> AsyncIterator[None]:
+        try:
+            yield
+            await anyio.sleep_forever()  # pragma: no cover - never resumed
+        finally:
+            await self.client.aclose()
+
+
+class Client:
+    """A reusable Bedrock client: connection pools plus the call methods.
+
+    ``with Client() as c:`` / ``async with Client() as c:`` closes the pools. The module-level
+    functions (``reqbed.generate_text`` ...) use one shared default client.
+
+    ``transport`` / ``async_transport`` replace httpx's network transports (fixture replay,
+    tests); ``environ`` replaces ``os.environ`` for credential and region lookup.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        max_connections: int = 100,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._timeout = default_timeout() if timeout is None else httpx.Timeout(timeout)
+        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._transport = transport
+        self._async_transport = async_transport
+        self._environ = environ
+        self._lock = threading.Lock()
+        self._sync: httpx.Client | None = None
+        self._async: weakref.WeakKeyDictionary[object, _LoopPool] = weakref.WeakKeyDictionary()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"Client(timeout={self._timeout!r})"
+
+    # -- pools -------------------------------------------------------------------------------
+
+    def _sync_client(self) -> httpx.Client:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this reqbed.Client is closed")
+            if self._sync is None:
+                inner = self._transport or httpx.HTTPTransport(limits=self._limits)
+                self._sync = httpx.Client(
+                    transport=SigningTransport(inner),
+                    timeout=self._timeout,
+                    headers={"User-Agent": USER_AGENT},
+                )
+            return self._sync
+
+    async def _async_client(self) -> httpx.AsyncClient:
+        key = _loop_key()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this reqbed.Client is closed")
+            pool = self._async.get(key)
+            if pool is not None:
+                return pool.client
+            inner = self._async_transport or httpx.AsyncHTTPTransport(limits=self._limits)
+            pool = _LoopPool(
+                httpx.AsyncClient(
+                    transport=AsyncSigningTransport(inner),
+                    timeout=self._timeout,
+                    headers={"User-Agent": USER_AGENT},
+                )
+            )
+            self._async[key] = pool
+        await pool.guard.__anext__()  # registers the guard with this loop's async-gen finalizer
+        return pool.client
+
+    def close(self) -> None:
+        """Close the sync pool (async pools are dropped; ``aclose`` closes the current loop's)."""
+        with self._lock:
+            sync, self._sync = self._sync, None
+            self._async = weakref.WeakKeyDictionary()
+        if sync is not None:
+            sync.close()
+
+    async def aclose(self) -> None:
+        """Close the current event loop's pool and the sync pool."""
+        key = _loop_key()
+        with self._lock:
+            pool = self._async.pop(key, None)
+        if pool is not None:
+            await pool.client.aclose()
+        self.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        self._closed = True
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+        self._closed = True
+
+    # -- shared steps ------------------------------------------------------------------------
+
+    def _prepare(self, model: str, prompt: Any, opts: Mapping[str, Any], stream: bool) -> Prepared:
+        return prepare(
+            model, prompt, opts, stream=stream, environ=os.environ if self._environ is None else self._environ
+        )
+
+    def _build(self, client: httpx.Client | httpx.AsyncClient, p: Prepared, auth: Auth) -> httpx.Request:
+        request = client.build_request("POST", p.url, content=p.body, headers=p.headers)
+        timeout = p.request.timeout
+        if timeout is not None:
+            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+
+        def signer(req: httpx.Request) -> Mapping[str, str]:
+            return sign_for(auth, "POST", str(req.url), p.headers, p.body, p.region, datetime.now(timezone.utc))
+
+        request.extensions[SIGN_EXTENSION] = signer
+        return request
+
+    # -- sync --------------------------------------------------------------------------------
+
+    def _auth_sync(self, p: Prepared) -> Auth:
+        if p.auth is not None:
+            return p.auth
+        from ._credential_chain import resolve_default_sync
+
+        return resolve_default_sync(p.request.provider_options.profile)
+
+    def generate_text(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> Response:
+        """Run the whole pipeline once and return the complete ``Response``."""
+        p = self._prepare(model, prompt, opts, stream=False)
+        auth = self._auth_sync(p)
+        client = self._sync_client()
+        with translate_transport_errors(p.url):
+            response = client.send(self._build(client, p, auth))
+        return p.parse(response.status_code, response.headers, response.content)
+
+    def stream_text(
+        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
+    ) -> StreamResponse:
+        """Start a streaming call; iterate the result for chunks (see ``StreamResponse``)."""
+        from ._stream import StreamResponse
+
+        p = self._prepare(model, prompt, opts, stream=True)
+        auth = self._auth_sync(p)
+        client = self._sync_client()
+        with translate_transport_errors(p.url):
+            response = client.send(self._build(client, p, auth), stream=True)
+        return StreamResponse(p, response)
+
+    # -- async -------------------------------------------------------------------------------
+
+    async def _auth_async(self, p: Prepared) -> Auth:
+        if p.auth is not None:
+            return p.auth
+        from ._credential_chain import resolve_default_async
+
+        return await resolve_default_async(p.request.provider_options.profile)
+
+    async def agenerate_text(
+        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
+    ) -> Response:
+        """Async ``generate_text`` (asyncio or trio)."""
+        p = self._prepare(model, prompt, opts, stream=False)
+        auth = await self._auth_async(p)
+        client = await self._async_client()
+        with translate_transport_errors(p.url):
+            response = await client.send(self._build(client, p, auth))
+        return p.parse(response.status_code, response.headers, response.content)
+
+    async def astream_text(
+        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
+    ) -> AsyncStreamResponse:
+        """Async ``stream_text``: an async iterable and async context manager."""
+        from ._stream import AsyncStreamResponse
+
+        p = self._prepare(model, prompt, opts, stream=True)
+        auth = await self._auth_async(p)
+        client = await self._async_client()
+        with translate_transport_errors(p.url):
+            response = await client.send(self._build(client, p, auth), stream=True)
+        return await AsyncStreamResponse.open(p, response)

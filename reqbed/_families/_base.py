@@ -1,0 +1,77 @@
+"""The contract every request formatter implements, and the data a family declares.
+
+A *formatter* turns a ``ChatRequest`` into a request body for one endpoint and turns that
+endpoint's answer (a JSON body, or stream events) back into reqbed's types. Converse is one
+formatter that serves every family; native ``/invoke`` formatters exist per family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import msgspec
+
+if TYPE_CHECKING:
+    from .._model_spec import ModelSpec
+    from .._request import ChatRequest
+    from .._types import Chunk, Response
+
+__all__ = ["Capabilities", "Endpoint", "Family", "Formatter", "StreamParser"]
+
+Endpoint = Literal["converse", "invoke"]
+
+
+class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
+    """What a model can do. Asking for more is a ``ValidationError`` before sending."""
+
+    tools: bool = True
+    streaming_tools: bool = True
+    images: bool = False
+    documents: bool = False
+    caching: bool = False
+    thinking: bool = False
+    system_prompt: bool = True
+    system_only_prompt: bool = False
+    max_output_tokens: int | None = None
+
+
+class StreamParser(Protocol):
+    """Turns one stream's events into chunks. One instance per stream; holds its own state.
+
+    ``feed`` gets the ``:event-type`` and the event's JSON payload (for ``/invoke`` streams: the
+    decoded ``bytes`` of each ``chunk`` event). ``finish`` is called once at the end of the body
+    and flushes what is buffered. The stream is complete only if a ``FinishChunk`` was produced.
+    """
+
+    def feed(self, event_type: str, payload: bytes) -> list[Chunk]: ...
+
+    def finish(self) -> list[Chunk]: ...
+
+
+class Formatter(Protocol):
+    """Builds bodies for one endpoint and parses its answers."""
+
+    name: str
+    endpoint: Endpoint
+
+    def build_body(self, req: ChatRequest) -> dict[str, Any]: ...
+
+    def parse_response(self, body: bytes, req: ChatRequest) -> Response: ...
+
+    def stream_parser(self, req: ChatRequest) -> StreamParser: ...
+
+
+class Family(msgspec.Struct, kw_only=True, frozen=True):
+    """A model vendor as the registry knows it.
+
+    ``native`` is its ``/invoke`` formatter (None: Converse only). ``native_tools`` /
+    ``native_stream_tools`` say whether that native format can carry tools (without and with
+    streaming). ``capabilities`` maps a model spec to what that model can do.
+    """
+
+    name: str
+    capabilities: Callable[[ModelSpec], Capabilities]
+    native: Formatter | None = None
+    native_tools: bool = False
+    native_stream_tools: bool = False

@@ -1,0 +1,105 @@
+"""Helpers shared by the formatters: capability checks, thinking rules, tool-history names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._errors import ModelStreamError, ValidationError
+from .._types import DocumentPart, ImagePart, ToolCall, ToolResultPart
+from ._base import Capabilities
+
+if TYPE_CHECKING:
+    from .._model_spec import ModelSpec
+    from .._request import ChatRequest
+
+__all__ = [
+    "DEFAULT_MAX_TOKENS",
+    "bad_body",
+    "capabilities_of",
+    "check_capabilities",
+    "check_thinking",
+    "history_tool_names",
+]
+
+#: ``max_tokens`` sent when a family's API requires one and the caller gave none.
+DEFAULT_MAX_TOKENS = 4096
+
+
+def capabilities_of(spec: ModelSpec) -> Capabilities:
+    from . import family_for  # the registry imports the formatters, which import this module
+
+    return family_for(spec).capabilities(spec)
+
+
+def _refuse(what: str, req: ChatRequest, field: str) -> ValidationError:
+    return ValidationError(f"{req.spec.base_model or req.spec.model_id} does not support {what}", field=field)
+
+
+def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
+    """Refuse, before sending, what this model cannot do (naming the capability and the model)."""
+    opts = req.options
+    if opts.tools and not caps.tools:
+        raise _refuse("tools", req, "tools")
+    if opts.tools and req.stream and not caps.streaming_tools:
+        raise _refuse("tools while streaming", req, "tools")
+    if opts.thinking_budget is not None and not caps.thinking:
+        raise _refuse("extended thinking", req, "thinking")
+    if req.provider_options.anthropic_prompt_cache and not caps.caching:
+        raise _refuse("prompt caching", req, "provider_options.anthropic_prompt_cache")
+    if req.system and not caps.system_prompt:
+        raise _refuse("a system prompt", req, "system")
+    if not req.messages and not caps.system_only_prompt:
+        raise ValidationError(
+            f"{req.spec.base_model or req.spec.model_id} rejects a prompt with only a system turn; add a user turn",
+            field="prompt",
+        )
+    for m in req.messages:
+        for p in m.content:
+            inner = p.content if isinstance(p, ToolResultPart) and not isinstance(p.content, str) else [p]
+            for q in inner:
+                if isinstance(q, ImagePart) and not caps.images:
+                    raise _refuse("image input", req, "prompt")
+                if isinstance(q, DocumentPart) and not caps.documents:
+                    raise _refuse("document input", req, "prompt")
+    if caps.max_output_tokens and opts.max_tokens and opts.max_tokens > caps.max_output_tokens:
+        raise ValidationError(
+            f"{opts.max_tokens} exceeds {req.spec.base_model}'s output limit of {caps.max_output_tokens}",
+            field="max_tokens",
+        )
+
+
+def check_thinking(req: ChatRequest, max_tokens: int | None) -> None:
+    """Anthropic's extended-thinking rules, checked before sending."""
+    budget = req.options.thinking_budget
+    if budget is None:
+        return
+    if budget < 1024:
+        raise ValidationError(f"thinking budget_tokens must be at least 1024, got {budget}", field="thinking")
+    if max_tokens is not None and budget >= max_tokens:
+        raise ValidationError(
+            f"thinking budget_tokens ({budget}) must be less than max_tokens ({max_tokens})", field="thinking"
+        )
+    t = req.options.temperature
+    if t is not None and t != 1.0:
+        raise ValidationError("extended thinking requires temperature unset or 1", field="temperature")
+    if req.options.top_k is not None:
+        raise ValidationError("extended thinking does not allow top_k", field="top_k")
+    if req.options.tool_choice not in (None, "auto", "none"):
+        raise ValidationError("extended thinking does not allow a forced tool_choice", field="tool_choice")
+
+
+def history_tool_names(req: ChatRequest) -> list[str]:
+    """Names of tools called earlier in the conversation, in first-seen order."""
+    names: dict[str, None] = {}
+    for m in req.messages:
+        for p in m.content:
+            if isinstance(p, ToolCall):
+                names.setdefault(p.name, None)
+    if not names and any(isinstance(p, ToolResultPart) for m in req.messages for p in m.content):
+        names["tool"] = None
+    return list(names)
+
+
+def bad_body(what: str) -> ModelStreamError:
+    """An answer reqbed cannot read (not AWS's error shape): never silently ignored."""
+    return ModelStreamError(f"unexpected answer from Bedrock: {what}")

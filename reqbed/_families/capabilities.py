@@ -1,0 +1,83 @@
+"""What each family's models can do, as data. Used to refuse impossible requests before sending.
+
+Sources: AWS's "Supported models and model features" table for the Converse API.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._base import Capabilities
+
+if TYPE_CHECKING:
+    from .._model_spec import ModelSpec
+
+__all__ = ["amazon", "anthropic", "cohere", "deepseek", "default", "meta", "mistral", "openai"]
+
+
+def _base(spec: ModelSpec) -> str:
+    return (spec.base_model or spec.model_id).lower()
+
+
+def anthropic(spec: ModelSpec) -> Capabilities:
+    base = _base(spec)
+    old = any(x in base for x in ("claude-v2", "claude-instant"))
+    thinking = any(x in base for x in ("claude-3-7", "claude-sonnet-4", "claude-opus-4", "claude-haiku-4"))
+    caching = not old and "claude-3-sonnet" not in base and "claude-3-opus" not in base
+    return Capabilities(
+        tools=not old,
+        streaming_tools=not old,
+        images=not old,
+        documents=not old,
+        caching=caching,
+        thinking=thinking,
+        system_only_prompt=True,
+    )
+
+
+def meta(spec: ModelSpec) -> Capabilities:
+    base = _base(spec)
+    vision = "llama3-2-11b" in base or "llama3-2-90b" in base or "llama4" in base
+    tools = not base.startswith("meta.llama2") and "llama3-8b" not in base and "llama3-70b" not in base
+    return Capabilities(tools=tools, streaming_tools=tools, images=vision, documents=True)
+
+
+def amazon(spec: ModelSpec) -> Capabilities:
+    base = _base(spec)
+    nova = ".nova" in base
+    return Capabilities(
+        tools=nova,
+        streaming_tools=nova,
+        images=nova and "micro" not in base,
+        documents=nova,
+        caching=nova,
+        system_prompt=nova,
+    )
+
+
+def cohere(spec: ModelSpec) -> Capabilities:
+    base = _base(spec)
+    tools = "command-r" in base
+    return Capabilities(tools=tools, streaming_tools=tools, documents=tools)
+
+
+def openai(spec: ModelSpec) -> Capabilities:
+    return Capabilities(tools=True, streaming_tools=True)
+
+
+def mistral(spec: ModelSpec) -> Capabilities:
+    base = _base(spec)
+    return Capabilities(
+        tools="large" in base or "small" in base or "pixtral" in base,
+        streaming_tools="large" in base or "pixtral" in base,
+        images="pixtral" in base,
+        documents=True,
+    )
+
+
+def deepseek(spec: ModelSpec) -> Capabilities:
+    return Capabilities(tools="r1" not in _base(spec), documents=True)
+
+
+def default(spec: ModelSpec) -> Capabilities:
+    return Capabilities(tools=True, streaming_tools=True, images=False, documents=False)

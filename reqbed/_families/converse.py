@@ -1,0 +1,372 @@
+"""The Converse API (``/converse``, ``/converse-stream``): one body format for every family.
+
+Body: ``messages`` (consecutive same-role turns merged, ``tool`` turns sent as ``user``, empty
+text dropped), ``system`` blocks, ``inferenceConfig``, ``toolConfig`` (``toolChoice``),
+``additionalModelRequestFields`` (thinking, ``top_k``, the user's extras) and ``cachePoint``
+blocks when prompt caching is on. Stub tool definitions are sent when the history holds tool
+calls but no tools are given (Bedrock rejects such a request otherwise).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import msgspec
+
+from .._accumulator import ToolCallBuilder, make_response
+from .._errors import ValidationError
+from .._request import ChatRequest
+from .._types import (
+    Chunk,
+    ContentPart,
+    DocumentPart,
+    FinishChunk,
+    FinishReason,
+    ImagePart,
+    RedactedThinkingPart,
+    Response,
+    TextChunk,
+    TextPart,
+    ThinkingChunk,
+    ThinkingPart,
+    ToolCall,
+    ToolCallDeltaChunk,
+    ToolResultPart,
+    Usage,
+    UsageChunk,
+)
+from . import _common
+from ._base import Endpoint
+
+__all__ = ["ConverseFormatter", "converse_finish_reason"]
+
+_STOP_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "stop_sequence": "stop_sequence",
+    "guardrail_intervened": "content_filter",
+    "content_filtered": "content_filter",
+    "malformed_model_output": "error",
+    "malformed_tool_use": "error",
+}
+_decode = msgspec.json.Decoder().decode
+
+
+def converse_finish_reason(stop_reason: str | None) -> FinishReason:
+    return _STOP_REASONS.get(stop_reason or "", "stop")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _image(p: ImagePart) -> dict[str, Any]:
+    fmt = p.media_type.rpartition("/")[2].lower()
+    fmt = "jpeg" if fmt == "jpg" else fmt
+    if fmt not in ("png", "jpeg", "gif", "webp"):
+        raise ValidationError(
+            f"unsupported image media type {p.media_type!r} (png, jpeg, gif, webp)", field="prompt.image.media_type"
+        )
+    return {"image": {"format": fmt, "source": {"bytes": _b64(p.data)}}}
+
+
+def _document(p: DocumentPart) -> dict[str, Any]:
+    if p.format not in ("pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"):
+        raise ValidationError(f"unsupported document format {p.format!r}", field="prompt.document.format")
+    return {"document": {"format": p.format, "name": p.name, "source": {"bytes": _b64(p.data)}}}
+
+
+def _cache_point(ttl: str | None) -> dict[str, Any]:
+    return {"cachePoint": {"type": "default", **({"ttl": ttl} if ttl else {})}}
+
+
+def _block(p: ContentPart) -> list[dict[str, Any]]:
+    if isinstance(p, TextPart):
+        out: list[dict[str, Any]] = [{"text": p.text}] if p.text.strip() else []
+        if p.cache_control is not None:
+            out.append(_cache_point(p.cache_control.get("ttl")))
+        return out
+    if isinstance(p, ImagePart):
+        return [_image(p)]
+    if isinstance(p, DocumentPart):
+        return [_document(p)]
+    if isinstance(p, ToolCall):
+        return [{"toolUse": {"toolUseId": p.id, "name": p.name, "input": p.arguments}}]
+    if isinstance(p, ToolResultPart):
+        items = [TextPart(text=p.content)] if isinstance(p.content, str) else p.content
+        content: list[dict[str, Any]] = []
+        for item in items:
+            if isinstance(item, TextPart):
+                content.append({"text": item.text})
+            elif isinstance(item, ImagePart):
+                content.append(_image(item))
+            else:
+                content.append(_document(item))
+        result: dict[str, Any] = {"toolUseId": p.tool_call_id, "content": content or [{"text": ""}]}
+        if p.is_error:
+            result["status"] = "error"
+        return [{"toolResult": result}]
+    if isinstance(p, ThinkingPart):
+        text: dict[str, Any] = {"text": p.text}
+        if p.signature:
+            text["signature"] = p.signature
+        return [{"reasoningContent": {"reasoningText": text}}]
+    if isinstance(p, RedactedThinkingPart):
+        return [{"reasoningContent": {"redactedContent": p.data}}]
+    raise AssertionError(p)  # pragma: no cover - the union is exhaustive
+
+
+def _messages(req: ChatRequest) -> list[dict[str, Any]]:
+    merged: list[dict[str, Any]] = []
+    for m in req.messages:
+        role = "user" if m.role == "tool" else m.role
+        assert not isinstance(m.content, str)
+        blocks = [b for p in m.content for b in _block(p)]
+        if not blocks:
+            continue
+        if merged and merged[-1]["role"] == role:
+            merged[-1]["content"].extend(blocks)
+        else:
+            merged.append({"role": role, "content": blocks})
+    return merged
+
+
+def _tool_config(req: ChatRequest) -> dict[str, Any] | None:
+    opts = req.options
+    tools = [
+        {
+            "toolSpec": {
+                "name": t.name,
+                **({"description": t.description} if t.description else {}),
+                "inputSchema": {"json": t.parameters},
+            }
+        }
+        for t in opts.tools
+    ]
+    if not tools and req.has_tool_history:
+        tools = [
+            {
+                "toolSpec": {
+                    "name": n,
+                    "description": "(tool used earlier in this conversation)",
+                    "inputSchema": {"json": {"type": "object", "properties": {}}},
+                }
+            }
+            for n in _common.history_tool_names(req)
+        ]
+    if not tools:
+        return None
+    config: dict[str, Any] = {"tools": tools}
+    choice = opts.tool_choice
+    if choice == "auto":
+        config["toolChoice"] = {"auto": {}}
+    elif choice == "any":
+        config["toolChoice"] = {"any": {}}
+    elif choice not in (None, "none"):
+        config["toolChoice"] = {"tool": {"name": choice}}
+    return config
+
+
+class ConverseFormatter:
+    """Formatter for ``/converse`` and ``/converse-stream``."""
+
+    name = "converse"
+    endpoint: Endpoint = "converse"
+
+    def build_body(self, req: ChatRequest) -> dict[str, Any]:
+        opts, po = req.options, req.provider_options
+        body: dict[str, Any] = {"messages": _messages(req)}
+        if not body["messages"]:
+            # A system-only prompt (allowed only where capabilities say so): the first system
+            # block becomes the user turn, as Bedrock requires at least one message.
+            body["messages"] = [{"role": "user", "content": [{"text": req.system[0].text}]}]
+            system = req.system[1:]
+        else:
+            system = req.system
+        if system:
+            body["system"] = [b for p in system for b in _block(p)]
+        inference: dict[str, Any] = {}
+        max_tokens = opts.max_tokens
+        if max_tokens is None and opts.thinking_budget is not None:
+            max_tokens = opts.thinking_budget + _common.DEFAULT_MAX_TOKENS
+        if max_tokens is not None:
+            inference["maxTokens"] = max_tokens
+        if opts.temperature is not None:
+            inference["temperature"] = opts.temperature
+        if opts.top_p is not None:
+            inference["topP"] = opts.top_p
+        if opts.stop:
+            inference["stopSequences"] = list(opts.stop)
+        if inference:
+            body["inferenceConfig"] = inference
+        tool_config = _tool_config(req)
+        if tool_config:
+            body["toolConfig"] = tool_config
+        extra: dict[str, Any] = {}
+        if opts.top_k is not None:
+            family = req.spec.family
+            if family == "anthropic":
+                extra["top_k"] = opts.top_k
+            elif family == "amazon":
+                extra["inferenceConfig"] = {"topK": opts.top_k}
+            else:
+                raise ValidationError(
+                    f"Converse has no top_k for {family or 'this'} models; pass the model's own field in "
+                    "provider_options.additional_model_request_fields",
+                    field="top_k",
+                )
+        if opts.thinking_budget is not None:
+            _common.check_thinking(req, max_tokens)
+            extra["thinking"] = {"type": "enabled", "budget_tokens": opts.thinking_budget}
+        if po.anthropic_beta:
+            extra["anthropic_beta"] = list(po.anthropic_beta)
+        if po.additional_model_request_fields:
+            extra.update(po.additional_model_request_fields)
+        if extra:
+            body["additionalModelRequestFields"] = extra
+        if po.anthropic_prompt_cache:
+            _place_cache_points(body, req)
+        return body
+
+    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+        data = _decode(body)
+        if not isinstance(data, dict):
+            raise _common.bad_body("Converse answer is not a JSON object")
+        message = (data.get("output") or {}).get("message") or {}
+        content: list[ContentPart] = []
+        for block in message.get("content") or []:
+            if not isinstance(block, dict):
+                continue
+            if "text" in block:
+                content.append(TextPart(text=block["text"]))
+            elif "toolUse" in block:
+                tu = block["toolUse"]
+                args = tu.get("input")
+                content.append(
+                    ToolCall(id=tu["toolUseId"], name=tu["name"], arguments=args if isinstance(args, dict) else {})
+                )
+            elif "reasoningContent" in block:
+                rc = block["reasoningContent"]
+                if "reasoningText" in rc:
+                    rt = rc["reasoningText"]
+                    content.append(ThinkingPart(text=rt.get("text", ""), signature=rt.get("signature")))
+                elif "redactedContent" in rc:
+                    content.append(RedactedThinkingPart(data=rc["redactedContent"]))
+        return make_response(
+            content=content,
+            finish_reason=converse_finish_reason(data.get("stopReason")),
+            usage=converse_usage(data.get("usage")),
+            model=req.spec.model_id,
+            raw=data,
+        )
+
+    def stream_parser(self, req: ChatRequest) -> ConverseStreamParser:
+        return ConverseStreamParser()
+
+
+def converse_usage(u: Any) -> Usage:
+    if not isinstance(u, dict):
+        return Usage()
+    inp, out = int(u.get("inputTokens") or 0), int(u.get("outputTokens") or 0)
+    return Usage(
+        input_tokens=inp,
+        output_tokens=out,
+        total_tokens=int(u.get("totalTokens") or inp + out),
+        cache_read_tokens=int(u.get("cacheReadInputTokens") or u.get("cacheReadInputTokenCount") or 0),
+        cache_write_tokens=int(u.get("cacheWriteInputTokens") or u.get("cacheWriteInputTokenCount") or 0),
+    )
+
+
+def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
+    """``cachePoint`` after the tools, the system blocks and the chosen message (at most 4)."""
+    ttl = req.provider_options.anthropic_prompt_cache_ttl
+    point = _cache_point(ttl)
+
+    def has_point(blocks: list[dict[str, Any]]) -> bool:
+        return bool(blocks) and "cachePoint" in blocks[-1]
+
+    tc = body.get("toolConfig")
+    if tc and req.options.tools and not has_point(tc["tools"]):
+        tc["tools"].append(point)
+    if body.get("system") and not has_point(body["system"]):
+        body["system"].append(point)
+    msgs = body["messages"]
+    index = req.provider_options.anthropic_cache_messages
+    idx = len(msgs) - 1 if index is None else index
+    if not -len(msgs) <= idx < len(msgs):
+        raise ValidationError(
+            f"message index {index} is out of range", field="provider_options.anthropic_cache_messages"
+        )
+    target = msgs[idx]["content"]
+    if not has_point(target):
+        target.append(point)
+    total = sum(1 for b in _all_blocks(body) if "cachePoint" in b)
+    if total > 4:
+        raise ValidationError(f"{total} cache points requested; Bedrock allows at most 4", field="prompt")
+
+
+def _all_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = list(body.get("system") or []) + list((body.get("toolConfig") or {}).get("tools") or [])
+    for m in body["messages"]:
+        blocks.extend(m["content"])
+    return blocks
+
+
+class ConverseStreamParser:
+    """ConverseStream events -> chunks. Finish is emitted after ``metadata`` (usage) arrives."""
+
+    def __init__(self) -> None:
+        self._tools: dict[int, ToolCallBuilder] = {}
+        self._stop: FinishReason | None = None
+        self._done = False
+
+    def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
+        data = _decode(payload) if payload else {}
+        if not isinstance(data, dict):
+            return []
+        if event_type == "contentBlockDelta":
+            delta = data.get("delta") or {}
+            index = int(data.get("contentBlockIndex") or 0)
+            if "text" in delta:
+                return [TextChunk(text=delta["text"])]
+            if "toolUse" in delta:
+                frag = (delta["toolUse"] or {}).get("input") or ""
+                builder = self._tools.get(index)
+                if builder is None:
+                    raise _common.bad_body(f"tool input for block {index} arrived before its start")
+                builder.fragments.append(frag)
+                return [ToolCallDeltaChunk(index=index, arguments_delta=frag)]
+            if "reasoningContent" in delta:
+                rc = delta["reasoningContent"] or {}
+                if "text" in rc:
+                    return [ThinkingChunk(text=rc["text"])]
+                if "signature" in rc:
+                    return [ThinkingChunk(text="", signature=rc["signature"])]
+                if "redactedContent" in rc:
+                    return [ThinkingChunk(text="", redacted=rc["redactedContent"])]
+            return []
+        if event_type == "contentBlockStart":
+            start = (data.get("start") or {}).get("toolUse")
+            if start:
+                index = int(data.get("contentBlockIndex") or 0)
+                self._tools[index] = ToolCallBuilder(index, start["toolUseId"], start["name"])
+                return [ToolCallDeltaChunk(index=index, id=start["toolUseId"], name=start["name"])]
+            return []
+        if event_type == "contentBlockStop":
+            builder = self._tools.pop(int(data.get("contentBlockIndex") or 0), None)
+            return [builder.complete()] if builder else []
+        if event_type == "messageStop":
+            self._stop = converse_finish_reason(data.get("stopReason"))
+            return []
+        if event_type == "metadata":
+            if self._stop is None:
+                raise _common.bad_body("metadata arrived before messageStop")
+            self._done = True
+            return [UsageChunk(usage=converse_usage(data.get("usage"))), FinishChunk(finish_reason=self._stop)]
+        return []  # messageStart and events reqbed does not use
+
+    def finish(self) -> list[Chunk]:
+        return []

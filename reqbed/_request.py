@@ -1,0 +1,335 @@
+"""Turn a user's ``(model, prompt, **opts)`` into one validated ``ChatRequest``. No I/O.
+
+Everything a user can get wrong is caught here, before any request leaves the process, as a
+``ValidationError`` whose ``field`` names the culprit (``prompt[2].content[0]``, ``temperature``,
+``provider_options.region`` ...). Family-specific rules (capabilities, thinking budgets) are
+checked by the family formatter when it builds the body, still before any I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import msgspec
+
+from ._errors import ValidationError
+from ._model_spec import ModelSpec, parse_model_spec
+from ._types import (
+    ContentPart,
+    Message,
+    TextPart,
+    ThinkingPart,
+    Tool,
+    ToolCall,
+    ToolResultPart,
+)
+
+__all__ = [
+    "REASONING_EFFORT_BUDGETS",
+    "ChatRequest",
+    "GenerationOptions",
+    "ProviderOptions",
+    "build_chat_request",
+]
+
+#: ``reasoning_effort`` -> thinking budget in tokens (documented in docs/options.md).
+REASONING_EFFORT_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384}
+
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_SECRET_FIELDS = ("api_key", "secret_access_key", "session_token")
+
+
+class ProviderOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
+    """``provider_options``: credentials, routing and family extras. ``repr`` hides secrets."""
+
+    # credentials (see docs/credentials.md)
+    api_key: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    session_token: str | None = None
+    profile: str | None = None
+    role_arn: str | None = None
+    role_session_name: str | None = None
+    external_id: str | None = None
+    duration_seconds: int | None = None
+    # routing
+    region: str | None = None
+    endpoint_url: str | None = None
+    use_converse: bool | None = None
+    base_model: str | None = None
+    # body extras
+    additional_model_request_fields: dict[str, Any] | None = None
+    anthropic_prompt_cache: bool = False
+    anthropic_prompt_cache_ttl: Literal["5m", "1h"] | None = None
+    anthropic_cache_messages: int | None = None
+    anthropic_beta: list[str] | None = None
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in self.__struct_fields__:
+            v = getattr(self, f)
+            if v is None or v is False:
+                continue
+            shown.append(f"{f}=<redacted>" if f in _SECRET_FIELDS else f"{f}={v!r}")
+        return f"ProviderOptions({', '.join(shown)})"
+
+    def as_mapping(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not None}
+
+
+class GenerationOptions(msgspec.Struct, kw_only=True, frozen=True):
+    """The sampling and tool options common to every family."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop: list[str] = msgspec.field(default_factory=list)
+    tools: list[Tool] = msgspec.field(default_factory=list)
+    tool_choice: str | None = None
+    thinking_budget: int | None = None
+
+
+class ChatRequest(msgspec.Struct, kw_only=True):
+    """A validated call. ``messages`` hold only user/assistant/tool turns with list content;
+    system text (from the ``system`` option and system turns) is in ``system``."""
+
+    spec: ModelSpec
+    system: list[TextPart]
+    messages: list[Message]
+    options: GenerationOptions
+    provider_options: ProviderOptions
+    stream: bool = False
+    timeout: float | None = None
+    max_retries: int | None = None
+
+    @property
+    def has_tool_history(self) -> bool:
+        return any(
+            isinstance(p, (ToolCall, ToolResultPart))
+            for m in self.messages
+            for p in m.content
+            if not isinstance(p, str)
+        )
+
+
+def _fail(msg: str, field: str) -> ValidationError:
+    return ValidationError(msg, field=field)
+
+
+def _convert(value: Any, typ: Any, field: str) -> Any:
+    try:
+        return msgspec.convert(value, typ, strict=False)
+    except msgspec.ValidationError as e:
+        # msgspec says "... - at `$[0].content`": rewrite its path onto ours.
+        text = str(e)
+        where = ""
+        if " - at `$" in text:
+            text, _, path = text.rpartition(" - at `$")
+            where = path.rstrip("`")
+        raise _fail(text, field + where) from None
+
+
+def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise _fail("is empty", "prompt")
+        return [], [Message(role="user", content=[TextPart(text=prompt)])]
+    if isinstance(prompt, Message):
+        prompt = [prompt]
+    if not isinstance(prompt, Sequence) or isinstance(prompt, (bytes, bytearray)):
+        raise _fail(f"must be a string or a list of messages, got {type(prompt).__name__}", "prompt")
+    if not prompt:
+        raise _fail("is empty", "prompt")
+    raw = [m if isinstance(m, Message) else _convert(m, Message, f"prompt[{i}]") for i, m in enumerate(prompt)]
+    system: list[TextPart] = []
+    messages: list[Message] = []
+    seen_calls: set[str] = set()
+    for i, m in enumerate(raw):
+        field = f"prompt[{i}]"
+        parts: list[ContentPart] = [TextPart(text=m.content)] if isinstance(m.content, str) else list(m.content)
+        if m.role == "system":
+            for j, p in enumerate(parts):
+                if not isinstance(p, TextPart):
+                    raise _fail(f"system turns hold text only, got a {p.type} part", f"{field}.content[{j}]")
+                if p.text.strip():
+                    system.append(p)
+            continue
+        for j, p in enumerate(parts):
+            pf = f"{field}.content[{j}]"
+            if isinstance(p, ToolCall):
+                if m.role != "assistant":
+                    raise _fail("tool calls belong in assistant turns", pf)
+                seen_calls.add(p.id)
+            elif isinstance(p, ToolResultPart):
+                if m.role not in ("user", "tool"):
+                    raise _fail("tool results belong in user or tool turns", pf)
+                if p.tool_call_id not in seen_calls:
+                    raise _fail(f"tool result for {p.tool_call_id!r} has no earlier tool call with that id", pf)
+            elif isinstance(p, ThinkingPart) and m.role != "assistant":
+                raise _fail("thinking belongs in assistant turns", pf)
+            elif m.role == "tool":
+                raise _fail("tool turns hold tool results only", pf)
+        parts = [p for p in parts if not (isinstance(p, TextPart) and not p.text.strip() and p.cache_control is None)]
+        if not parts:
+            continue
+        messages.append(Message(role=m.role, content=parts))
+    if not messages and not system:
+        raise _fail("has no content (every turn is empty)", "prompt")
+    if messages and messages[0].role == "assistant":
+        raise _fail("the conversation must start with a user turn", "prompt[0]")
+    return system, messages
+
+
+def _number(opts: Mapping[str, Any], name: str, lo: float, hi: float) -> float | None:
+    v = opts.get(name)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _fail(f"must be a number, got {type(v).__name__}", name)
+    if not lo <= v <= hi:
+        raise _fail(f"must be between {lo} and {hi}, got {v}", name)
+    return float(v)
+
+
+def _positive_int(opts: Mapping[str, Any], name: str, hi: int = 1_000_000) -> int | None:
+    v = opts.get(name)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _fail(f"must be an integer, got {type(v).__name__}", name)
+    if not 1 <= v <= hi:
+        raise _fail(f"must be between 1 and {hi}, got {v}", name)
+    return v
+
+
+def _tools(value: Any) -> list[Tool]:
+    if value is None:
+        return []
+    if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+        raise _fail("must be a list of reqbed.Tool or dicts", "tools")
+    tools: list[Tool] = []
+    names: set[str] = set()
+    for i, t in enumerate(value):
+        tool = t if isinstance(t, Tool) else _convert(t, Tool, f"tools[{i}]")
+        if not _TOOL_NAME.match(tool.name):
+            raise _fail(f"tool name {tool.name!r} must match [a-zA-Z0-9_-]{{1,64}}", f"tools[{i}].name")
+        if tool.name in names:
+            raise _fail(f"duplicate tool name {tool.name!r}", f"tools[{i}].name")
+        if tool.parameters.get("type", "object") != "object":
+            raise _fail("a tool's parameters schema must describe an object", f"tools[{i}].parameters")
+        names.add(tool.name)
+        tools.append(tool)
+    return tools
+
+
+def _thinking_budget(opts: Mapping[str, Any]) -> int | None:
+    thinking, effort = opts.get("thinking"), opts.get("reasoning_effort")
+    if thinking is not None and effort is not None:
+        raise _fail("give either thinking or reasoning_effort, not both", "thinking")
+    if effort is not None:
+        if effort not in REASONING_EFFORT_BUDGETS:
+            raise _fail(f"must be one of {sorted(REASONING_EFFORT_BUDGETS)}, got {effort!r}", "reasoning_effort")
+        return REASONING_EFFORT_BUDGETS[effort]
+    if thinking is None:
+        return None
+    if not isinstance(thinking, Mapping) or set(thinking) - {"budget_tokens", "type"}:
+        raise _fail('must be {"budget_tokens": N}', "thinking")
+    return _positive_int(thinking, "budget_tokens")
+
+
+_KNOWN_OPTS = frozenset(
+    {
+        "system",
+        "max_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stop",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "reasoning_effort",
+        "provider_options",
+        "timeout",
+        "max_retries",
+    }
+)
+
+
+def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stream: bool = False) -> ChatRequest:
+    """Validate everything and return the normalized request."""
+    unknown = set(opts) - _KNOWN_OPTS
+    if unknown:
+        raise _fail(f"unknown option(s) {sorted(unknown)}; known: {sorted(_KNOWN_OPTS)}", sorted(unknown)[0])
+    po_raw = opts.get("provider_options") or {}
+    if not isinstance(po_raw, (Mapping, ProviderOptions)):
+        raise _fail(f"must be a dict, got {type(po_raw).__name__}", "provider_options")
+    if isinstance(po_raw, ProviderOptions):
+        po = po_raw
+    else:
+        try:
+            po = msgspec.convert(dict(po_raw), ProviderOptions)
+        except msgspec.ValidationError as e:
+            text = str(e)
+            # Never echo a secret's value back: msgspec messages name the field, not the value.
+            raise _fail(text.replace("Object contains unknown field", "unknown option"), "provider_options") from None
+    spec = parse_model_spec(model, base_model=po.base_model)
+    if po.region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", po.region):
+        raise _fail(f"{po.region!r} is not an AWS region name", "provider_options.region")
+    if po.duration_seconds is not None and not 900 <= po.duration_seconds <= 43200:
+        raise _fail("must be between 900 and 43200", "provider_options.duration_seconds")
+
+    system, messages = _normalize_messages(prompt)
+    sys_opt = opts.get("system")
+    if sys_opt is not None:
+        if not isinstance(sys_opt, str):
+            raise _fail(f"must be a string, got {type(sys_opt).__name__}", "system")
+        if sys_opt.strip():
+            system = [TextPart(text=sys_opt), *system]
+
+    stop = opts.get("stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    if stop is not None and (not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop)):
+        raise _fail("must be a string or a list of non-empty strings", "stop")
+
+    tools = _tools(opts.get("tools"))
+    choice = opts.get("tool_choice")
+    if choice is not None:
+        if not isinstance(choice, str):
+            raise _fail('must be "auto", "any", "none" or a tool name', "tool_choice")
+        if choice not in ("auto", "any", "none") and choice not in {t.name for t in tools}:
+            raise _fail(f"{choice!r} is not one of the given tools", "tool_choice")
+        if choice == "any" and not tools:
+            raise _fail('"any" needs tools', "tool_choice")
+
+    timeout = _number(opts, "timeout", 0.001, 86_400)
+    max_retries = opts.get("max_retries")
+    if max_retries is not None and (
+        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+    ):
+        raise _fail("must be a non-negative integer", "max_retries")
+
+    options = GenerationOptions(
+        max_tokens=_positive_int(opts, "max_tokens"),
+        temperature=_number(opts, "temperature", 0.0, 2.0),
+        top_p=_number(opts, "top_p", 0.0, 1.0),
+        top_k=_positive_int(opts, "top_k", 10_000),
+        stop=list(stop or []),
+        tools=tools,
+        tool_choice=choice,
+        thinking_budget=_thinking_budget(opts),
+    )
+    return ChatRequest(
+        spec=spec,
+        system=system,
+        messages=messages,
+        options=options,
+        provider_options=po,
+        stream=stream,
+        timeout=timeout,
+        max_retries=max_retries,
+    )

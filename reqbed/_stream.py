@@ -1,0 +1,287 @@
+"""Streaming responses: ``StreamResponse`` (sync) and ``AsyncStreamResponse`` (asyncio/trio).
+
+``StreamCore`` is the I/O-free part: bytes in, chunks out. It decodes event-stream frames,
+raises the mapped error for exception/error frames, hands events to the formatter's stream
+parser (unwrapping ``/invoke`` ``chunk`` events first) and accumulates the final ``Response``.
+
+The two wrappers only read bytes when the consumer asks for the next chunk, and close the HTTP
+response (returning its connection to the pool) on every path: normal end, ``break``, an error
+in decoding or in the consumer (through the context manager), and cancellation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import msgspec
+
+from ._accumulator import StreamAccumulator
+from ._errors import EventStreamError, ModelStreamError, ReqbedError, map_api_error
+from ._eventstream import EventStreamDecoder, Frame
+from ._transport import translate_transport_errors
+from ._types import Chunk, Response, TextChunk
+
+if TYPE_CHECKING:
+    from ._pipeline import Prepared
+
+__all__ = ["AsyncStreamResponse", "StreamCore", "StreamResponse"]
+
+_decode = msgspec.json.Decoder().decode
+
+
+class _InvokeChunk(msgspec.Struct):
+    bytes: str
+
+
+_decode_invoke_chunk = msgspec.json.Decoder(_InvokeChunk).decode
+
+
+class StreamCore:
+    """Bytes -> chunks for one stream. ``feed`` per network read, ``close`` at end of body."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self._decoder = EventStreamDecoder()
+        self._parser = prepared.formatter.stream_parser(prepared.request)
+        self._invoke = prepared.formatter.endpoint == "invoke"
+        self.accumulator = StreamAccumulator(prepared.request.spec.model_id)
+        self._raw: list[tuple[str, bytes]] = []
+        self._served_by = prepared.request.spec.spec
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        out: list[Chunk] = []
+        for frame in self._decoder.feed(data):
+            out.extend(self._frame(frame))
+        return out
+
+    def close(self) -> list[Chunk]:
+        """End of body: refuse a truncated frame, flush the parser, refuse an incomplete answer."""
+        self._decoder.close()
+        out = self._parser.finish()
+        for c in out:
+            self.accumulator.add(c)
+        if not self.accumulator.finished:
+            raise EventStreamError("the stream ended before its final events; the answer is incomplete")
+        return out
+
+    def response(self) -> Response:
+        self.accumulator.raw_events = [{"event": et, "payload": _safe_json(p)} for et, p in self._raw]
+        return msgspec.structs.replace(self.accumulator.response(), served_by=self._served_by)
+
+    def _frame(self, frame: Frame) -> list[Chunk]:
+        mtype = frame.message_type
+        if mtype == "exception":
+            code = frame.exception_type or "UnknownException"
+            raise map_api_error(None, {"x-amzn-errortype": code}, frame.payload)
+        if mtype == "error":
+            raise ReqbedError(f"stream error {frame.error_code}: {frame.error_message}")
+        if mtype != "event":
+            raise EventStreamError(f"unknown :message-type {mtype!r}")
+        event_type = frame.event_type or ""
+        payload = frame.payload
+        if self._invoke:
+            if event_type != "chunk":
+                return []
+            try:
+                payload = base64.b64decode(_decode_invoke_chunk(payload).bytes, validate=True)
+            except (msgspec.DecodeError, binascii.Error) as e:
+                raise ModelStreamError(f"unreadable /invoke stream chunk: {e}") from None
+        self._raw.append((event_type, payload))
+        try:
+            chunks = self._parser.feed(event_type, payload)
+        except msgspec.DecodeError as e:
+            raise ModelStreamError(f"unreadable {event_type!r} event: {e}") from None
+        for c in chunks:
+            self.accumulator.add(c)
+        return chunks
+
+
+def _safe_json(payload: bytes) -> Any:
+    try:
+        return _decode(payload)
+    except msgspec.DecodeError:
+        return payload.decode("utf-8", "replace")
+
+
+def _raise_for_status(prepared: Prepared, status: int, headers: httpx.Headers, body: bytes) -> None:
+    # A non-2xx answer on a stream endpoint is a JSON error body, never frames.
+    if status >= 300:
+        raise prepared.error(status, headers, body)
+
+
+class StreamResponse:
+    """A streaming answer. Iterate for chunks; ``text_stream()`` for text; ``response()`` for all.
+
+    Use as a context manager (``with reqbed.stream_text(...) as s:``) to release the connection
+    even when you stop early. A stream that breaks raises; it never looks complete.
+    """
+
+    def __init__(self, prepared: Prepared, http: httpx.Response) -> None:
+        self._prepared = prepared
+        self._http = http
+        self._core = StreamCore(prepared)
+        self._pending: deque[Chunk] = deque()
+        self._bytes: Iterator[bytes] | None = None
+        self._done = False
+        self._closed = False
+        if http.status_code >= 300:
+            try:
+                with translate_transport_errors(prepared.url):
+                    body = http.read()
+            finally:
+                self.close()
+            _raise_for_status(prepared, http.status_code, http.headers, body)
+
+    def __repr__(self) -> str:
+        return f"StreamResponse({self._prepared.request.spec.spec!r}, done={self._done})"
+
+    def __enter__(self) -> StreamResponse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> StreamResponse:
+        return self
+
+    def __next__(self) -> Chunk:
+        while not self._pending:
+            if self._done:
+                raise StopIteration
+            self._pull()
+        return self._pending.popleft()
+
+    def _pull(self) -> None:
+        if self._closed:
+            raise EventStreamError("the stream was closed before it completed")
+        try:
+            if self._bytes is None:
+                self._bytes = self._http.iter_bytes()
+            with translate_transport_errors(self._prepared.url):
+                data = next(self._bytes, None)
+            if data is None:
+                self._pending.extend(self._core.close())
+                self._done = True
+                self.close()
+            else:
+                self._pending.extend(self._core.feed(data))
+        except BaseException:
+            self.close()
+            raise
+
+    def text_stream(self) -> Iterator[str]:
+        """Only the answer's text fragments."""
+        for chunk in self:
+            if isinstance(chunk, TextChunk):
+                yield chunk.text
+
+    def response(self) -> Response:
+        """Read the rest of the stream and return the assembled ``Response``."""
+        for _ in self:
+            pass
+        return self._core.response()
+
+    def close(self) -> None:
+        """Release the connection. Safe to call more than once."""
+        if not self._closed:
+            self._closed = True
+            bytes_iter, self._bytes = self._bytes, None
+            if bytes_iter is not None and hasattr(bytes_iter, "close"):
+                bytes_iter.close()
+            self._http.close()
+
+
+class AsyncStreamResponse:
+    """The async twin of ``StreamResponse`` (``async for``, ``async with``, ``await .response()``)."""
+
+    def __init__(self, prepared: Prepared, http: httpx.Response) -> None:
+        self._prepared = prepared
+        self._http = http
+        self._core = StreamCore(prepared)
+        self._pending: deque[Chunk] = deque()
+        self._bytes: AsyncIterator[bytes] | None = None
+        self._done = False
+        self._closed = False
+
+    @classmethod
+    async def open(cls, prepared: Prepared, http: httpx.Response) -> AsyncStreamResponse:
+        self = cls(prepared, http)
+        if http.status_code >= 300:
+            try:
+                with translate_transport_errors(prepared.url):
+                    body = await http.aread()
+            finally:
+                await self.aclose()
+            _raise_for_status(prepared, http.status_code, http.headers, body)
+        return self
+
+    def __repr__(self) -> str:
+        return f"AsyncStreamResponse({self._prepared.request.spec.spec!r}, done={self._done})"
+
+    async def __aenter__(self) -> AsyncStreamResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncStreamResponse:
+        return self
+
+    async def __anext__(self) -> Chunk:
+        while not self._pending:
+            if self._done:
+                raise StopAsyncIteration
+            await self._pull()
+        return self._pending.popleft()
+
+    async def _pull(self) -> None:
+        if self._closed:
+            raise EventStreamError("the stream was closed before it completed")
+        try:
+            if self._bytes is None:
+                self._bytes = self._http.aiter_bytes()
+            with translate_transport_errors(self._prepared.url):
+                try:
+                    data: bytes | None = await self._bytes.__anext__()
+                except StopAsyncIteration:
+                    data = None
+            if data is None:
+                self._pending.extend(self._core.close())
+                self._done = True
+                await self.aclose()
+            else:
+                self._pending.extend(self._core.feed(data))
+        except BaseException:
+            await self._aclose_shielded()
+            raise
+
+    async def text_stream(self) -> AsyncIterator[str]:
+        """Only the answer's text fragments."""
+        async for chunk in self:
+            if isinstance(chunk, TextChunk):
+                yield chunk.text
+
+    async def response(self) -> Response:
+        """Read the rest of the stream and return the assembled ``Response``."""
+        async for _ in self:
+            pass
+        return self._core.response()
+
+    async def _aclose_shielded(self) -> None:
+        import anyio
+
+        with anyio.CancelScope(shield=True):
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the connection. Safe to call more than once."""
+        if not self._closed:
+            self._closed = True
+            bytes_iter, self._bytes = self._bytes, None
+            if bytes_iter is not None and hasattr(bytes_iter, "aclose"):
+                await bytes_iter.aclose()
+            await self._http.aclose()

@@ -1,0 +1,81 @@
+"""httpx transports that sign each attempt immediately before it is sent, and error translation.
+
+A request carries its signer in ``request.extensions["reqbed.sign"]`` (a callable returning the
+auth headers). ``SigningTransport`` calls it right before handing the request to the real
+transport, so retries, backoff and queueing never send a stale signature: stale
+``Authorization`` / ``X-Amz-*`` headers are dropped and the request is signed afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+
+import httpx
+
+from ._errors import ConnectionError, RequestTimeoutError
+
+__all__ = [
+    "SIGN_EXTENSION",
+    "AsyncSigningTransport",
+    "Signer",
+    "SigningTransport",
+    "apply_signature",
+    "default_timeout",
+    "translate_transport_errors",
+]
+
+SIGN_EXTENSION = "reqbed.sign"
+Signer = Callable[[httpx.Request], Mapping[str, str]]
+_STALE = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+
+
+def default_timeout() -> httpx.Timeout:
+    """Connect 10 s; read 120 s *between bytes* (a long stream never times out while tokens flow)."""
+    return httpx.Timeout(connect=10.0, read=120.0, write=60.0, pool=30.0)
+
+
+def apply_signature(request: httpx.Request) -> None:
+    signer: Signer | None = request.extensions.get(SIGN_EXTENSION)
+    if signer is None:
+        return
+    for name in _STALE:
+        if name in request.headers:
+            del request.headers[name]
+    request.headers.update(signer(request))
+
+
+class SigningTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        apply_signature(request)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AsyncSigningTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        apply_signature(request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@contextlib.contextmanager
+def translate_transport_errors(url: str) -> Iterator[None]:
+    """httpx's exceptions -> reqbed's (``RequestTimeoutError``, ``ConnectionError``)."""
+    host = httpx.URL(url).host
+    try:
+        yield
+    except httpx.TimeoutException as e:
+        raise RequestTimeoutError(f"{type(e).__name__} talking to {host}") from None
+    except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as e:
+        raise ConnectionError(f"could not talk to {host}: {type(e).__name__}: {e}") from None

@@ -1,0 +1,500 @@
+"""A local Amazon Bedrock Runtime emulator on loopback, for demos and tests.
+
+    python -m reqbed.testing.emulator --port 8765
+
+    with Emulator() as emu:                     # a free port, served from a background thread
+        reqbed.generate_text("bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0", "Hi",
+                             provider_options=emu.provider_options())
+
+It serves ``POST /model/{id}/converse``, ``/converse-stream``, ``/invoke`` and
+``/invoke-with-response-stream`` over HTTP/1.1 (h11, keep-alive, chunked streams):
+
+- authentication as AWS does it: SigV4 recomputed from the received request (session tokens
+  checked), or a configured Bedrock API key as ``Authorization: Bearer``; a stale ``X-Amz-Date``
+  gets AWS's 403 ``Signature expired`` answer. The emulator's clock is ``clock`` (injectable).
+- answers are deterministic functions of the request (see ``_converse_responder``; native
+  ``/invoke`` bodies per family through ``register_native``);
+- errors in AWS's shape (``x-amzn-ErrorType``, ``x-amzn-RequestId``, ``{"message": ...}``);
+- streams are binary event streams written in pieces split at random offsets;
+- faults on demand: ``emu.inject("throttling")`` and friends (see ``FAULTS``).
+
+Credentials it accepts by default are AWS's documented example key pair and an obviously fake
+API key (``EXAMPLE_*`` below); never real ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import random
+import threading
+import time
+import uuid
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote
+
+import h11
+
+from .._eventstream import encode_frame
+from . import _converse_responder as converse
+from ._sigv4_check import SignatureProblem, verify
+
+__all__ = [
+    "EXAMPLE_ACCESS_KEY_ID",
+    "EXAMPLE_API_KEY",
+    "EXAMPLE_SECRET_ACCESS_KEY",
+    "FAULTS",
+    "Emulator",
+    "Fault",
+    "NativeHandler",
+    "register_native",
+]
+
+EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+EXAMPLE_API_KEY = "ABSKZW11bGF0b3ItZXhhbXBsZS1rZXk="  # base64("emulator-example-key"): fake
+
+#: Fault kinds and what they do.
+FAULTS = {
+    "throttling": "429 ThrottlingException before any content",
+    "model_not_ready": "429 ModelNotReadyException",
+    "unavailable": "503 ServiceUnavailableException",
+    "internal": "500 InternalServerException",
+    "access_denied": "403 AccessDeniedException",
+    "not_found": "404 ResourceNotFoundException",
+    "model_timeout": "408 ModelTimeoutException",
+    "exception_frame": "streams: an exception frame after `after` events (param `exception`)",
+    "bad_crc": "streams: a frame with a corrupt message CRC after `after` events",
+    "truncate": "streams: the body ends cleanly, but mid-frame, after `after` events",
+    "slow": "streams: sleep `delay` seconds before each event",
+    "drop": "close the connection without answering",
+    "stall": "send headers and nothing more until the client gives up (streams) / never answer",
+}
+
+_STATUS_CODES = {
+    "throttling": (429, "ThrottlingException", "Too many requests, please wait before trying again."),
+    "model_not_ready": (429, "ModelNotReadyException", "Model is not ready for inference. Wait and try again."),
+    "unavailable": (503, "ServiceUnavailableException", "Bedrock is unable to process your request."),
+    "internal": (500, "InternalServerException", "The server encountered an internal error."),
+    "access_denied": (403, "AccessDeniedException", "You don't have access to the model with the specified model ID."),
+    "not_found": (404, "ResourceNotFoundException", "The provided model identifier is invalid."),
+    "model_timeout": (408, "ModelTimeoutException", "Model has timed out in processing the request."),
+}
+
+#: A native handler: (model id, request body) -> (response body, stream events as (bytes JSON)).
+NativeHandler = Callable[[str, dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]]]]
+_NATIVE: dict[str, NativeHandler] = {}
+
+
+def register_native(family: str, handler: NativeHandler) -> None:
+    """Teach the emulator a family's native ``/invoke`` body (used by reqbed's family modules)."""
+    _NATIVE[family] = handler
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int = 1
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class _Reply:
+    __slots__ = ("body", "chunks", "delay", "drop", "headers", "stall", "status")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+        self.status, self.headers, self.body = status, headers, body
+        self.chunks: list[bytes] | None = None
+        self.delay = 0.0
+        self.stall = False
+        self.drop = False
+
+
+class Emulator:
+    """The emulator. Use as a context manager (background thread) or ``serve_forever()``."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: dict[str, tuple[str, str | None]] | None = None,
+        api_keys: set[str] | None = None,
+        clock: Callable[[], float] = time.time,
+        seed: int = 0,
+    ) -> None:
+        self.host, self.port = host, port
+        self.credentials = dict(credentials or {EXAMPLE_ACCESS_KEY_ID: (EXAMPLE_SECRET_ACCESS_KEY, None)})
+        self.api_keys = set(api_keys or {EXAMPLE_API_KEY})
+        self.clock = clock
+        self.seed = seed
+        self.requests: list[dict[str, Any]] = []  # what arrived: method, path, headers, body
+        self._faults: deque[Fault] = deque()
+        self._cache: set[str] = set()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopping: asyncio.Event | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        self.open_connections = 0
+
+    # -- control -----------------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def provider_options(self, *, bearer: bool = False, region: str = "us-east-1") -> dict[str, Any]:
+        """``provider_options`` that point reqbed at this emulator with its example credentials."""
+        opts: dict[str, Any] = {"endpoint_url": self.endpoint_url, "region": region}
+        if bearer:
+            opts["api_key"] = next(iter(self.api_keys))
+        else:
+            akid, (secret, token) = next(iter(self.credentials.items()))
+            opts.update(access_key_id=akid, secret_access_key=secret)
+            if token:
+                opts["session_token"] = token
+        return opts
+
+    def inject(self, kind: str, times: int = 1, **params: Any) -> None:
+        """Make the next ``times`` requests fail with ``kind`` (see ``FAULTS``)."""
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; known: {sorted(FAULTS)}")
+        with self._lock:
+            self._faults.append(Fault(kind, times, params))
+
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            if not self._faults:
+                return None
+            f = self._faults[0]
+            f.times -= 1
+            if f.times <= 0:
+                self._faults.popleft()
+            return f
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run_thread, name="reqbed-emulator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("emulator did not start")
+
+    def stop(self) -> None:
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(stopping.set)
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _run_thread(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        server = await asyncio.start_server(self._handle, self.host, self.port)
+        self._server = server
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            server.close()
+            tasks = [t for t in self._handlers if not t.done()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await server.wait_closed()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted."""
+        self._run_thread()
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
+        self.open_connections += 1
+        try:
+            while True:
+                request, body = await self._read_request(conn, reader)
+                if request is None:
+                    return
+                reply = self._respond(request, body)
+                if reply.drop:
+                    return
+                await self._write_reply(conn, writer, reply)
+                if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                    return
+                try:
+                    conn.start_next_cycle()
+                except h11.LocalProtocolError:
+                    return
+        except (ConnectionError, h11.RemoteProtocolError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return  # a cancelled handler (emulator shutting down) ends quietly
+        finally:
+            self.open_connections -= 1
+            writer.close()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    async def _read_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader
+    ) -> tuple[h11.Request | None, bytes]:
+        request: h11.Request | None = None
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                data = await reader.read(65536)
+                conn.receive_data(data)
+                if not data and request is None:
+                    return None, b""
+                continue
+            if isinstance(event, h11.Request):
+                request = event
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                return request, bytes(body)
+            elif isinstance(event, h11.ConnectionClosed):
+                return None, b""
+
+    async def _write_reply(self, conn: h11.Connection, writer: asyncio.StreamWriter, reply: _Reply) -> None:
+        headers = list(reply.headers)
+        if reply.chunks is None:
+            headers.append(("content-length", str(len(reply.body))))
+        writer.write(conn.send(h11.Response(status_code=reply.status, headers=headers)))
+        if reply.chunks is None:
+            if reply.stall:
+                await asyncio.sleep(3600)
+            writer.write(conn.send(h11.Data(data=reply.body)))
+        else:
+            await writer.drain()
+            if reply.stall:
+                await asyncio.sleep(3600)
+            for piece in reply.chunks:
+                if piece == b"":  # marks the end of one event: where `slow` waits
+                    if reply.delay:
+                        await asyncio.sleep(reply.delay)
+                    continue
+                writer.write(conn.send(h11.Data(data=piece)))
+                await writer.drain()
+        writer.write(conn.send(h11.EndOfMessage()))
+        await writer.drain()
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def _error(self, status: int, code: str, message: str) -> _Reply:
+        body = json.dumps({"message": message}).encode()
+        return _Reply(
+            status,
+            [
+                *self._base_headers("application/json"),
+                ("x-amzn-errortype", f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+            ],
+            body,
+        )
+
+    def _base_headers(self, content_type: str) -> list[tuple[str, str]]:
+        now = datetime.fromtimestamp(self.clock(), timezone.utc)
+        return [
+            ("content-type", content_type),
+            ("date", now.strftime("%a, %d %b %Y %H:%M:%S GMT")),
+            ("x-amzn-requestid", str(uuid.uuid4())),
+        ]
+
+    def _respond(self, request: h11.Request, body: bytes) -> _Reply:
+        target = request.target.decode("latin-1")
+        raw_path, _, raw_query = target.partition("?")
+        headers = {k.decode().lower(): v.decode("latin-1") for k, v in request.headers}
+        method = request.method.decode()
+        self.requests.append({"method": method, "path": raw_path, "headers": headers, "body": body})
+        parts = raw_path.split("/")
+        if method != "POST" or len(parts) != 4 or parts[1] != "model":
+            return self._error(404, "UnknownOperationException", f"no route for {method} {raw_path}")
+        model_id, action = unquote(parts[2]), parts[3]
+        if action not in ("converse", "converse-stream", "invoke", "invoke-with-response-stream"):
+            return self._error(404, "UnknownOperationException", f"unknown action {action!r}")
+        problem = self._authenticate(method, raw_path, raw_query, headers, body)
+        if problem is not None:
+            return problem
+        fault = self._next_fault()
+        if fault is not None:
+            if fault.kind in _STATUS_CODES:
+                return self._error(*_STATUS_CODES[fault.kind])
+            if fault.kind == "drop":
+                reply = _Reply(0, [])
+                reply.drop = True
+                return reply
+        try:
+            payload: dict[str, Any] = json.loads(body) if body else {}
+        except ValueError:
+            return self._error(
+                400, "ValidationException", "Malformed input request, please reformat your input and try again."
+            )
+        stream = action.endswith("stream")
+        try:
+            if action.startswith("converse"):
+                answer = converse.answer(payload, cache=self._cache)
+                events = [(et, json.dumps(ev).encode()) for et, ev in converse.stream_events(answer)]
+            else:
+                family = _family(model_id)
+                handler = _NATIVE.get(family)
+                if handler is None:
+                    return self._error(
+                        400, "ValidationException", f"The emulator has no native body for {family!r}; use Converse"
+                    )
+                answer, native_events = handler(model_id, payload)
+                events = [
+                    ("chunk", json.dumps({"bytes": base64.b64encode(json.dumps(e).encode()).decode()}).encode())
+                    for e in native_events
+                ]
+        except converse.BadRequest as e:
+            return self._error(400, "ValidationException", str(e))
+        if not stream:
+            reply = _Reply(200, self._base_headers("application/json"), json.dumps(answer).encode())
+            if fault is not None and fault.kind == "stall":
+                reply.stall = True
+            return reply
+        return self._stream_reply(events, fault, body)
+
+    def _authenticate(
+        self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes
+    ) -> _Reply | None:
+        auth = headers.get("authorization", "")
+        if auth.startswith("Bearer "):
+            if auth[7:] in self.api_keys:
+                return None
+            return self._error(
+                403, "UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix"
+            )
+        if not auth:
+            return self._error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        try:
+            verify(
+                method,
+                raw_path,
+                raw_query,
+                headers,
+                body,
+                secrets=self.credentials,
+                now=datetime.fromtimestamp(self.clock(), timezone.utc),
+            )
+        except SignatureProblem as p:
+            return self._error(p.status, p.code, p.message)
+        return None
+
+    def _stream_reply(self, events: list[tuple[str, bytes]], fault: Fault | None, seed_material: bytes) -> _Reply:
+        frames: list[bytes] = []
+        after = int(fault.params.get("after", 2)) if fault else -1
+        for i, (event_type, payload) in enumerate(events):
+            if fault is not None and i == after:
+                if fault.kind == "exception_frame":
+                    exc = fault.params.get("exception", "throttlingException")
+                    msg = {"message": fault.params.get("message", "Too many tokens, please wait.")}
+                    if exc == "modelStreamErrorException":
+                        msg.update(originalStatusCode=500, originalMessage="model failed")
+                    frames.append(
+                        encode_frame(
+                            {":message-type": "exception", ":exception-type": exc, ":content-type": "application/json"},
+                            json.dumps(msg).encode(),
+                        )
+                    )
+                    break
+                if fault.kind == "bad_crc":
+                    good = bytearray(encode_frame(_event_headers(event_type), payload))
+                    good[-1] ^= 0xFF
+                    frames.append(bytes(good))
+                    break
+                if fault.kind == "truncate":
+                    # a clean end of body in the middle of a frame
+                    frames.append(encode_frame(_event_headers(event_type), payload)[:-5])
+                    break
+            frames.append(encode_frame(_event_headers(event_type), payload))
+            frames.append(b"")
+        rng = random.Random(zlib.crc32(seed_material, self.seed))  # noqa: S311 - test data, not crypto
+        chunks: list[bytes] = []
+        pending = b""
+        for f in frames:
+            if f == b"":
+                if pending:
+                    chunks.append(pending)
+                    pending = b""
+                chunks.append(f)
+                continue
+            data = pending + f
+            # split at random offsets; carry the tail into the next write
+            cut = rng.randrange(1, len(data) + 1)
+            chunks.append(data[:cut])
+            pending = data[cut:]
+        if pending:
+            chunks.append(pending)
+        reply = _Reply(200, self._base_headers("application/vnd.amazon.eventstream"))
+        reply.chunks = chunks
+        if fault is not None and fault.kind == "slow":
+            reply.delay = float(fault.params.get("delay", 0.05))
+        if fault is not None and fault.kind == "stall":
+            reply.stall = True
+        return reply
+
+
+def _event_headers(event_type: str) -> dict[str, Any]:
+    return {":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}
+
+
+def _family(model_id: str) -> str:
+    from .._errors import ValidationError
+    from .._model_spec import parse_model_spec
+
+    try:
+        return parse_model_spec("bedrock:" + model_id).family or "unknown"
+    except ValidationError:
+        return "unknown"
+
+
+@contextlib.contextmanager
+def running(**kwargs: Any) -> Iterator[Emulator]:
+    """``with running() as emu:`` - the same as ``with Emulator(**kwargs) as emu:``."""
+    with Emulator(**kwargs) as emu:
+        yield emu
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m reqbed.testing.emulator", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args(argv)
+    emu = Emulator(host=args.host, port=args.port)
+    print(f"reqbed Bedrock emulator on http://{args.host}:{args.port}")
+    print(f"  access key id {EXAMPLE_ACCESS_KEY_ID} / secret {EXAMPLE_SECRET_ACCESS_KEY} (AWS's documented example)")
+    print(f"  API key {EXAMPLE_API_KEY}")
+    print("  export AWS_ENDPOINT_URL_BEDROCK_RUNTIME=" + f"http://{args.host}:{args.port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        emu.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
