@@ -1,0 +1,90 @@
+"""Shared fixtures: anyio backends, a clean AWS environment, the emulator, the real recordings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import reqbed
+from reqbed.testing import Emulator
+
+RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "bedrock-recordings"
+
+_AWS_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test sees the developer's AWS settings, profiles or instance metadata."""
+    for name in _AWS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    reqbed.clear_keys()
+    yield
+    reqbed.clear_keys()
+
+
+@pytest.fixture(scope="session")
+def emulator_session() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def emulator(emulator_session: Emulator) -> Iterator[Emulator]:
+    """The shared emulator with no pending faults and a fresh request log."""
+    emulator_session._faults.clear()
+    emulator_session.requests.clear()
+    yield emulator_session
+    emulator_session._faults.clear()
+
+
+@pytest.fixture
+def client() -> Iterator[reqbed.Client]:
+    with reqbed.Client() as c:
+        yield c
+
+
+def recording_files(pattern: str = "*/*.json") -> list[Path]:
+    """Real recorded Bedrock exchanges (empty when ../shared is absent)."""
+    base = RECORDINGS / "amazon_bedrock"
+    return sorted(base.glob(pattern)) if base.is_dir() else []
+
+
+def load_recording(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+@pytest.fixture
+def recordings_dir() -> Path:
+    if not RECORDINGS.is_dir():
+        pytest.skip("../shared/bedrock-recordings is absent (it sits beside the repo in the team's checkout)")
+    return RECORDINGS
