@@ -1,0 +1,39 @@
+"""Developer sessions: ``nox -s tests lint typecheck`` (and bench, soak, fuzz, record)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("backend", ["asyncio", "trio"])
+def tests(session: nox.Session, backend: str) -> None:
+    """The suite, with async tests on one anyio backend (both: the default parametrization)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-q", "-k", f"not {'trio' if backend == 'asyncio' else 'asyncio'}", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "reqbed", "tests", "benchmarks")
+    session.run("ruff", "format", "--check", "reqbed")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("mypy", "reqbed")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against botocore/boto3 in the same run (prints ratios)."""
+    session.install("-e", ".[dev]")
+    for script in ("bench_sigv4.py", "bench_eventstream.py", "bench_client.py"):
+        session.run("python", f"benchmarks/{script}")
