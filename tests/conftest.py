@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,11 @@ _AWS_ENV = (
 )
 
 
-@pytest.fixture(params=["asyncio", "trio"])
+#: ``REQBED_ANYIO_BACKENDS=asyncio`` (or ``trio``) narrows the async tests to one event loop.
+BACKENDS = [b for b in os.environ.get("REQBED_ANYIO_BACKENDS", "asyncio,trio").split(",") if b]
+
+
+@pytest.fixture(params=BACKENDS)
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
