@@ -106,11 +106,12 @@ def parse_model_spec(spec: str, *, base_model: str | None = None) -> ModelSpec:
     if not isinstance(spec, str):
         raise ValidationError(f"must be a string like 'bedrock:<model-id>', got {type(spec).__name__}", field="model")
     provider, sep, model_id = spec.partition(":")
-    if not sep or not model_id:
-        raise ValidationError(
-            f"{spec!r} has no provider prefix; write 'bedrock:{spec}'" if spec else "is empty",
-            field="model",
-        )
+    if not spec:
+        raise ValidationError("is empty", field="model")
+    if not sep:
+        raise ValidationError(f"{spec!r} has no provider prefix; write 'bedrock:{spec}'", field="model")
+    if not model_id:
+        raise ValidationError(f"{spec!r} names no model; write 'bedrock:<model-id>'", field="model")
     if provider not in PROVIDER_PREFIXES:
         raise ValidationError(
             f"unknown provider {provider!r} in {spec!r}; reqbed serves 'bedrock:<model-id>'",
@@ -146,7 +147,8 @@ def parse_model_spec(spec: str, *, base_model: str | None = None) -> ModelSpec:
     if base_model:
         base = _split_geo(base_model)[1]
     family = _family_of(base)
-    if family is None and "." not in base:
+    vendor, _, model = base.partition(".")
+    if not vendor or not model:
         raise ValidationError(
             f"{model_id!r} names no model family (expected '<vendor>.<model>', e.g. "
             "'anthropic.claude-3-5-sonnet-20240620-v1:0')",
