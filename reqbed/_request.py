@@ -19,6 +19,7 @@ from ._model_spec import ModelSpec, parse_model_spec
 from ._types import (
     ContentPart,
     Message,
+    RedactedThinkingPart,
     TextPart,
     ThinkingPart,
     Tool,
@@ -132,6 +133,30 @@ def _convert(value: Any, typ: Any, field: str) -> Any:
         raise _fail(text, field + where) from None
 
 
+def _message(m: Any, field: str) -> Message:
+    """Validate one prompt item, dict or ``Message``: a Struct built by hand is checked like a dict."""
+    try:
+        plain = msgspec.to_builtins(m, builtin_types=(bytes, bytearray, memoryview))
+    except TypeError as e:
+        raise _fail(str(e), field) from None
+    msg: Message = _convert(plain, Message, field)
+    return msg
+
+
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `([^`]+)`")
+
+
+def _provider_options_error(text: str) -> ValidationError:
+    m = _UNKNOWN_FIELD.match(text)
+    if m:
+        return _fail(f"unknown option {m[1]!r}", f"provider_options.{m[1]}")
+    where = ""
+    if " - at `$" in text:
+        text, _, path = text.rpartition(" - at `$")
+        where = path.rstrip("`")
+    return _fail(text, "provider_options" + where)
+
+
 def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
     if isinstance(prompt, str):
         if not prompt.strip():
@@ -143,9 +168,10 @@ def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
         raise _fail(f"must be a string or a list of messages, got {type(prompt).__name__}", "prompt")
     if not prompt:
         raise _fail("is empty", "prompt")
-    raw = [m if isinstance(m, Message) else _convert(m, Message, f"prompt[{i}]") for i, m in enumerate(prompt)]
+    raw = [_message(m, f"prompt[{i}]") for i, m in enumerate(prompt)]
     system: list[TextPart] = []
     messages: list[Message] = []
+    first_turn: int | None = None  # index in ``prompt`` of the first kept user/assistant/tool turn
     seen_calls: set[str] = set()
     for i, m in enumerate(raw):
         field = f"prompt[{i}]"
@@ -168,18 +194,20 @@ def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
                     raise _fail("tool results belong in user or tool turns", pf)
                 if p.tool_call_id not in seen_calls:
                     raise _fail(f"tool result for {p.tool_call_id!r} has no earlier tool call with that id", pf)
-            elif isinstance(p, ThinkingPart) and m.role != "assistant":
+            elif isinstance(p, (ThinkingPart, RedactedThinkingPart)) and m.role != "assistant":
                 raise _fail("thinking belongs in assistant turns", pf)
             elif m.role == "tool":
                 raise _fail("tool turns hold tool results only", pf)
         parts = [p for p in parts if not (isinstance(p, TextPart) and not p.text.strip() and p.cache_control is None)]
         if not parts:
             continue
+        if first_turn is None:
+            first_turn = i
         messages.append(Message(role=m.role, content=parts))
     if not messages and not system:
         raise _fail("has no content (every turn is empty)", "prompt")
     if messages and messages[0].role == "assistant":
-        raise _fail("the conversation must start with a user turn", "prompt[0]")
+        raise _fail("the conversation must start with a user turn", f"prompt[{first_turn}]")
     return system, messages
 
 
@@ -237,7 +265,16 @@ def _thinking_budget(opts: Mapping[str, Any]) -> int | None:
         return None
     if not isinstance(thinking, Mapping) or set(thinking) - {"budget_tokens", "type"}:
         raise _fail('must be {"budget_tokens": N}', "thinking")
-    return _positive_int(thinking, "budget_tokens")
+    kind = thinking.get("type", "enabled")
+    if kind not in ("enabled", "disabled"):
+        raise _fail(f'must be "enabled" or "disabled", got {kind!r}', "thinking.type")
+    if kind == "disabled":
+        if thinking.get("budget_tokens") is not None:
+            raise _fail('a "disabled" thinking takes no budget_tokens', "thinking.budget_tokens")
+        return None
+    if thinking.get("budget_tokens") is None:
+        raise _fail("is required", "thinking.budget_tokens")
+    return _positive_int({"thinking.budget_tokens": thinking["budget_tokens"]}, "thinking.budget_tokens")
 
 
 _KNOWN_OPTS = frozenset(
@@ -273,9 +310,8 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
         try:
             po = msgspec.convert(dict(po_raw), ProviderOptions)
         except msgspec.ValidationError as e:
-            text = str(e)
             # Never echo a secret's value back: msgspec messages name the field, not the value.
-            raise _fail(text.replace("Object contains unknown field", "unknown option"), "provider_options") from None
+            raise _provider_options_error(str(e)) from None
     spec = parse_model_spec(model, base_model=po.base_model)
     if po.region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", po.region):
         raise _fail(f"{po.region!r} is not an AWS region name", "provider_options.region")
