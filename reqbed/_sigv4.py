@@ -27,11 +27,11 @@ The derived signing key is cached on the ``AwsCredentials`` object itself, keyed
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from hashlib import sha256
 from urllib.parse import parse_qsl, quote, unquote
 
 from ._credentials_types import AwsCredentials
@@ -67,6 +67,9 @@ _DEFAULT_PORT = {"https": ":443", "http": ":80"}
 # A path made only of these needs nothing from ``quote(path, safe="/~")`` but ``%`` -> ``%25``.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/%]*")
 _UTC = timezone.utc
+# HMAC pads (RFC 2104): byte translation tables, as in the stdlib's pure-Python ``hmac``.
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def amz_date(now: datetime) -> str:
@@ -74,8 +77,9 @@ def amz_date(now: datetime) -> str:
     tz = now.tzinfo
     if tz is not None and tz is not _UTC:
         now = now.astimezone(_UTC)
-    return (
-        f"{now.year:04d}{now.month:02d}{now.day:02d}T{now.hour:02d}{now.minute:02d}{now.second:02d}Z"
+    # %-formatting: twice as fast as strftime or an f-string with format specs.
+    return "%04d%02d%02dT%02d%02d%02dZ" % (  # noqa: UP031
+        now.year, now.month, now.day, now.hour, now.minute, now.second,
     )
 
 
@@ -92,6 +96,15 @@ def _signing_key(creds: AwsCredentials, date: str, region: str, service: str) ->
             cache.clear()
         cache[k] = key
     return key
+
+
+def _hmac_hex(key: bytes, msg: bytes) -> str:
+    """HMAC-SHA256 of ``msg`` as hex. The signature's one HMAC is computed from two plain SHA-256
+    calls: ``hmac.digest`` spends longer setting up OpenSSL's HMAC than hashing ~200 bytes."""
+    if len(key) > 64:
+        key = sha256(key).digest()
+    k = key.ljust(64, b"\0")
+    return sha256(k.translate(_OPAD) + sha256(k.translate(_IPAD) + msg).digest()).hexdigest()
 
 
 def _split_url(url: str) -> tuple[str, str, str, str]:
@@ -180,9 +193,10 @@ def _sign(
     scheme, netloc, path, query = _split_url(url)
     stamp = amz_date(now)
     date = stamp[:8]
-    payload_hash = hashlib.sha256(body).hexdigest()
+    payload_hash = sha256(body).hexdigest()
     items: dict[str, str] = {}
-    for name, value in headers.items():
+    multi = getattr(headers, "multi_items", None)  # httpx.Headers: one pair per header line
+    for name, value in multi() if multi is not None else headers.items():
         lname = name.lower()
         if lname in _SKIP:
             continue
@@ -211,12 +225,8 @@ def _sign(
         )
     )
     scope = f"{date}/{region}/{service}/aws4_request"
-    string_to_sign = (
-        f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
-    )
-    signature = hmac.digest(
-        _signing_key(credentials, date, region, service), string_to_sign.encode(), "sha256"
-    ).hex()
+    string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{sha256(canonical_request.encode()).hexdigest()}"
+    signature = _hmac_hex(_signing_key(credentials, date, region, service), string_to_sign.encode())
     added["Authorization"] = (
         f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
         f"SignedHeaders={signed}, Signature={signature}"
@@ -238,8 +248,8 @@ def sign_headers(
     """Return the SigV4 headers for this request, signed at ``now``.
 
     ``headers`` are the headers that will be sent (``Host`` is taken from the URL when absent);
-    stale ``Authorization`` / ``X-Amz-*`` entries in them are ignored and replaced. A multi-valued
-    mapping (``httpx.Headers``) is fine: its ``items()`` joins repeated values with ``,``.
+    stale ``Authorization`` / ``X-Amz-*`` entries in them are ignored and replaced. Repeated
+    headers in an ``httpx.Headers`` sign as SigV4 wants, as one ``a,b`` value (not httpx's ``a, b``).
     """
     return _sign(method, url, headers, body, credentials, region, service, now)[0]
 
@@ -287,10 +297,6 @@ def presign_url(
             EMPTY_SHA256,
         )
     )
-    string_to_sign = (
-        f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
-    )
-    signature = hmac.digest(
-        _signing_key(credentials, date, region, service), string_to_sign.encode(), "sha256"
-    ).hex()
+    string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{sha256(canonical_request.encode()).hexdigest()}"
+    signature = _hmac_hex(_signing_key(credentials, date, region, service), string_to_sign.encode())
     return f"{scheme}://{netloc}{path or '/'}?{cq}&X-Amz-Signature={signature}"
