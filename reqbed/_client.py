@@ -1,7 +1,7 @@
 """``Client``: the httpx pools and the I/O steps of the pipeline (credentials chain, send).
 
 This is the only module with sync and async twins. Everything they share is in ``_pipeline``.
-One ``httpx.Client`` serves every thread; one ``httpx.AsyncClient`` is kept per event loop
+One httpx transport (connection pool) serves every thread; one async transport is kept per event loop
 (asyncio loop or trio run), since pooled connections belong to the loop that opened them.
 """
 
@@ -50,17 +50,17 @@ def _loop_key() -> object:
 
 
 class _LoopPool:
-    """One event loop's ``AsyncClient`` plus a guard that closes it when that loop shuts down.
+    """One event loop's transport (its connection pool) plus a guard that closes it with the loop.
 
     The guard is an async generator started on the loop: asyncio (``shutdown_asyncgens``) and
     trio both finalize live async generators when their run ends, so the pool's sockets are
     closed by the loop that opened them instead of leaking when the loop goes away.
     """
 
-    __slots__ = ("client", "guard")
+    __slots__ = ("guard", "transport")
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
+    def __init__(self, transport: AsyncSigningTransport) -> None:
+        self.transport = transport
         self.guard = self._guard()
 
     async def _guard(self) -> AsyncIterator[None]:
@@ -68,7 +68,7 @@ class _LoopPool:
             yield
             await anyio.sleep_forever()  # pragma: no cover - never resumed
         finally:
-            await self.client.aclose()
+            await self.transport.aclose()
 
 
 class Client:
@@ -79,6 +79,10 @@ class Client:
 
     ``transport`` / ``async_transport`` replace httpx's network transports (fixture replay,
     tests); ``environ`` replaces ``os.environ`` for credential and region lookup.
+
+    reqbed drives httpx's *transport* layer directly (connection pooling, HTTP/1.1, TLS,
+    timeouts) and skips ``httpx.Client``'s cookie, redirect and auth machinery, which a
+    Bedrock call never needs: that is most of the per-call CPU reqbed saves.
     """
 
     def __init__(
@@ -90,53 +94,43 @@ class Client:
         async_transport: httpx.AsyncBaseTransport | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self._timeout = default_timeout() if timeout is None else httpx.Timeout(timeout)
+        self._timeout = (default_timeout() if timeout is None else httpx.Timeout(timeout)).as_dict()
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._transport = transport
         self._async_transport = async_transport
         self._environ = environ
         self._lock = threading.Lock()
-        self._sync: httpx.Client | None = None
+        self._sync: SigningTransport | None = None
         self._async: weakref.WeakKeyDictionary[object, _LoopPool] = weakref.WeakKeyDictionary()
+        self._urls: dict[str, httpx.URL] = {}
         self._closed = False
 
     def __repr__(self) -> str:
-        return f"Client(timeout={self._timeout!r})"
+        return f"Client(timeout={self._timeout!r}, closed={self._closed})"
 
     # -- pools -------------------------------------------------------------------------------
 
-    def _sync_client(self) -> httpx.Client:
+    def _sync_transport(self) -> SigningTransport:
         with self._lock:
             if self._closed:
                 raise RuntimeError("this reqbed.Client is closed")
             if self._sync is None:
-                inner = self._transport or httpx.HTTPTransport(limits=self._limits)
-                self._sync = httpx.Client(
-                    transport=SigningTransport(inner),
-                    timeout=self._timeout,
-                    headers={"User-Agent": USER_AGENT},
-                )
+                self._sync = SigningTransport(self._transport or httpx.HTTPTransport(limits=self._limits))
             return self._sync
 
-    async def _async_client(self) -> httpx.AsyncClient:
+    async def _async_transport_for_loop(self) -> AsyncSigningTransport:
         key = _loop_key()
         with self._lock:
             if self._closed:
                 raise RuntimeError("this reqbed.Client is closed")
             pool = self._async.get(key)
             if pool is not None:
-                return pool.client
+                return pool.transport
             inner = self._async_transport or httpx.AsyncHTTPTransport(limits=self._limits)
-            pool = _LoopPool(
-                httpx.AsyncClient(
-                    transport=AsyncSigningTransport(inner),
-                    timeout=self._timeout,
-                    headers={"User-Agent": USER_AGENT},
-                )
-            )
+            pool = _LoopPool(AsyncSigningTransport(inner))
             self._async[key] = pool
         await pool.guard.__anext__()  # registers the guard with this loop's async-gen finalizer
-        return pool.client
+        return pool.transport
 
     def close(self) -> None:
         """Close the sync pool (async pools are dropped; ``aclose`` closes the current loop's)."""
@@ -152,7 +146,7 @@ class Client:
         with self._lock:
             pool = self._async.pop(key, None)
         if pool is not None:
-            await pool.client.aclose()
+            await pool.transport.aclose()
         self.close()
 
     def __enter__(self) -> Client:
@@ -176,17 +170,25 @@ class Client:
             model, prompt, opts, stream=stream, environ=os.environ if self._environ is None else self._environ
         )
 
-    def _build(self, client: httpx.Client | httpx.AsyncClient, p: Prepared, auth: Auth) -> httpx.Request:
-        request = client.build_request("POST", p.url, content=p.body, headers=p.headers)
-        timeout = p.request.timeout
-        if timeout is not None:
-            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+    def _request(self, p: Prepared, auth: Auth) -> httpx.Request:
+        """The HTTP request for one call; it is signed by the transport right before sending."""
+        url = self._urls.get(p.url)
+        if url is None:
+            if len(self._urls) > 256:
+                self._urls.clear()
+            url = self._urls[p.url] = httpx.URL(p.url)
+        timeout = self._timeout if p.request.timeout is None else httpx.Timeout(p.request.timeout).as_dict()
 
-        def signer(req: httpx.Request) -> Mapping[str, str]:
-            return sign_for(auth, "POST", str(req.url), p.headers, p.body, p.region, datetime.now(timezone.utc))
+        def signer(_: httpx.Request) -> Mapping[str, str]:
+            return sign_for(auth, "POST", p.url, p.headers, p.body, p.region, datetime.now(timezone.utc))
 
-        request.extensions[SIGN_EXTENSION] = signer
-        return request
+        return httpx.Request(
+            "POST",
+            url,
+            content=p.body,
+            headers={**p.headers, "User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+            extensions={"timeout": timeout, SIGN_EXTENSION: signer},
+        )
 
     # -- sync --------------------------------------------------------------------------------
 
@@ -201,10 +203,14 @@ class Client:
         """Run the whole pipeline once and return the complete ``Response``."""
         p = self._prepare(model, prompt, opts, stream=False)
         auth = self._auth_sync(p)
-        client = self._sync_client()
+        transport = self._sync_transport()
         with translate_transport_errors(p.url):
-            response = client.send(self._build(client, p, auth))
-        return p.parse(response.status_code, response.headers, response.content)
+            response = transport.handle_request(self._request(p, auth))
+            try:
+                body = response.read()
+            finally:
+                response.close()
+        return p.parse(response.status_code, response.headers, body)
 
     def stream_text(
         self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
@@ -214,9 +220,9 @@ class Client:
 
         p = self._prepare(model, prompt, opts, stream=True)
         auth = self._auth_sync(p)
-        client = self._sync_client()
+        transport = self._sync_transport()
         with translate_transport_errors(p.url):
-            response = client.send(self._build(client, p, auth), stream=True)
+            response = transport.handle_request(self._request(p, auth))
         return StreamResponse(p, response)
 
     # -- async -------------------------------------------------------------------------------
@@ -234,10 +240,14 @@ class Client:
         """Async ``generate_text`` (asyncio or trio)."""
         p = self._prepare(model, prompt, opts, stream=False)
         auth = await self._auth_async(p)
-        client = await self._async_client()
+        transport = await self._async_transport_for_loop()
         with translate_transport_errors(p.url):
-            response = await client.send(self._build(client, p, auth))
-        return p.parse(response.status_code, response.headers, response.content)
+            response = await transport.handle_async_request(self._request(p, auth))
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+        return p.parse(response.status_code, response.headers, body)
 
     async def astream_text(
         self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
@@ -247,7 +257,7 @@ class Client:
 
         p = self._prepare(model, prompt, opts, stream=True)
         auth = await self._auth_async(p)
-        client = await self._async_client()
+        transport = await self._async_transport_for_loop()
         with translate_transport_errors(p.url):
-            response = await client.send(self._build(client, p, auth), stream=True)
+            response = await transport.handle_async_request(self._request(p, auth))
         return await AsyncStreamResponse.open(p, response)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
 
+from urllib.parse import urlsplit
+
 import httpx
 
 from ._errors import ConnectionError, RequestTimeoutError
@@ -71,11 +73,17 @@ class AsyncSigningTransport(httpx.AsyncBaseTransport):
 
 @contextlib.contextmanager
 def translate_transport_errors(url: str) -> Iterator[None]:
-    """httpx's exceptions -> reqbed's (``RequestTimeoutError``, ``ConnectionError``)."""
-    host = httpx.URL(url).host
+    """httpx's exceptions -> reqbed's (``RequestTimeoutError``, ``ConnectionError``).
+
+    Runs around every network read of a stream, so it does no work unless an error happens.
+    """
     try:
         yield
     except httpx.TimeoutException as e:
-        raise RequestTimeoutError(f"{type(e).__name__} talking to {host}") from None
+        raise RequestTimeoutError(f"{type(e).__name__} talking to {_host(url)}") from None
     except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as e:
-        raise ConnectionError(f"could not talk to {host}: {type(e).__name__}: {e}") from None
+        raise ConnectionError(f"could not talk to {_host(url)}: {type(e).__name__}: {e}") from None
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
