@@ -17,6 +17,7 @@ class AwsCredentials:
     """IAM credentials for SigV4. ``expiration`` is set for temporary credentials when known.
 
     ``source`` says where they came from (``provider_options``, ``put_key``, ``env``, ...).
+    Immutable: the signing keys cached on the object can never outlive a changed secret.
     """
 
     __slots__ = (
@@ -28,6 +29,12 @@ class AwsCredentials:
         "source",
     )
     kind: Literal["sigv4"] = "sigv4"
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+    expiration: datetime | None
+    source: str
+    _signing_keys: dict[tuple[str, str, str], bytes]
 
     def __init__(
         self,
@@ -38,12 +45,17 @@ class AwsCredentials:
         expiration: datetime | None = None,
         source: str = "",
     ) -> None:
-        self.access_key_id = access_key_id
-        self.secret_access_key = secret_access_key
-        self.session_token = session_token or None
-        self.expiration = expiration
-        self.source = source
-        self._signing_keys: dict[tuple[str, str, str], bytes] = {}
+        set_ = object.__setattr__
+        set_(self, "access_key_id", access_key_id)
+        set_(self, "secret_access_key", secret_access_key)
+        set_(self, "session_token", session_token or None)
+        set_(self, "expiration", expiration)
+        set_(self, "source", source)
+        # derived SigV4 signing keys, by (date, region, service); valid because the object is immutable
+        set_(self, "_signing_keys", {})
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"AwsCredentials is immutable; create a new one instead of setting {name!r}")
 
     def __repr__(self) -> str:
         key_hint = self.access_key_id[:4] + "…" if self.access_key_id else "''"
