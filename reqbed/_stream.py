@@ -51,15 +51,30 @@ class StreamCore:
         self.accumulator = StreamAccumulator(prepared.request.spec.model_id)
         self._raw: list[tuple[str, bytes]] = []
         self._served_by = prepared.request.spec.spec
+        #: The error that ended this stream, once one did; ``feed`` and ``close`` raise it again.
+        self.failed: ReqbedError | None = None
 
     def feed(self, data: bytes) -> list[Chunk]:
+        """Decode one network read. Chunks from frames that precede a fault in the same read are
+        returned first; the fault (kept in ``failed``) is raised by the next ``feed`` or ``close``."""
+        if self.failed is not None:
+            raise self.failed
         out: list[Chunk] = []
-        for frame in self._decoder.feed(data):
-            out.extend(self._frame(frame))
+        try:
+            for frame in self._decoder.feed(data):
+                out.extend(self._frame(frame))
+            if out:
+                self._decoder.feed(b"")  # raises a corruption the decoder found after those frames
+        except ReqbedError as e:
+            self.failed = e
+            if not out:
+                raise
         return out
 
     def close(self) -> list[Chunk]:
         """End of body: refuse a truncated frame, flush the parser, refuse an incomplete answer."""
+        if self.failed is not None:
+            raise self.failed
         self._decoder.close()
         out = self._parser.finish()
         for c in out:
@@ -93,8 +108,10 @@ class StreamCore:
         self._raw.append((event_type, payload))
         try:
             chunks = self._parser.feed(event_type, payload)
-        except msgspec.DecodeError as e:
-            raise ModelStreamError(f"unreadable {event_type!r} event: {e}") from None
+        except ReqbedError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as e:  # msgspec.DecodeError is a ValueError
+            raise ModelStreamError(f"unreadable {event_type!r} event: {type(e).__name__}: {e}") from None
         for c in chunks:
             self.accumulator.add(c)
         return chunks
@@ -156,9 +173,11 @@ class StreamResponse:
         return self._pending.popleft()
 
     def _pull(self) -> None:
-        if self._closed:
-            raise EventStreamError("the stream was closed before it completed")
         try:
+            if self._core.failed is not None:
+                raise self._core.failed  # a fault found after the chunks just delivered
+            if self._closed:
+                raise EventStreamError("the stream was closed before it completed")
             if self._bytes is None:
                 self._bytes = self._http.iter_bytes()
             with translate_transport_errors(self._prepared.url):
@@ -226,7 +245,7 @@ class AsyncStreamResponse:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        await self._aclose_shielded()  # also when leaving a cancelled scope: the connection must go back
 
     def __aiter__(self) -> AsyncStreamResponse:
         return self
@@ -239,9 +258,11 @@ class AsyncStreamResponse:
         return self._pending.popleft()
 
     async def _pull(self) -> None:
-        if self._closed:
-            raise EventStreamError("the stream was closed before it completed")
         try:
+            if self._core.failed is not None:
+                raise self._core.failed  # a fault found after the chunks just delivered
+            if self._closed:
+                raise EventStreamError("the stream was closed before it completed")
             if self._bytes is None:
                 self._bytes = self._http.aiter_bytes()
             with translate_transport_errors(self._prepared.url):
@@ -259,11 +280,9 @@ class AsyncStreamResponse:
             await self._aclose_shielded()
             raise
 
-    async def text_stream(self) -> AsyncIterator[str]:
-        """Only the answer's text fragments."""
-        async for chunk in self:
-            if isinstance(chunk, TextChunk):
-                yield chunk.text
+    def text_stream(self) -> AsyncIterator[str]:
+        """Only the answer's text fragments (``async for text in s.text_stream()``)."""
+        return _AsyncText(self)
 
     async def response(self) -> Response:
         """Read the rest of the stream and return the assembled ``Response``."""
@@ -282,6 +301,45 @@ class AsyncStreamResponse:
         if not self._closed:
             self._closed = True
             bytes_iter, self._bytes = self._bytes, None
-            if bytes_iter is not None and hasattr(bytes_iter, "aclose"):
-                await bytes_iter.aclose()
             await self._http.aclose()
+            if bytes_iter is not None:
+                await _finish(bytes_iter)
+
+
+async def _finish(body: AsyncIterator[bytes]) -> None:
+    """Run httpx's body iterator to its end once its response is closed.
+
+    ``aiter_bytes`` is a stack of nested async generators (httpx, then httpcore). Closing only the
+    outermost one leaves the inner ones suspended, and trio warns (``ResourceWarning``) when it
+    finalizes them. With the connection closed, the next read fails at once (after any bytes already
+    buffered), and that failure finishes every generator in the stack.
+    """
+    for _ in range(10_000):  # bounded: only already-buffered bytes can still come out
+        try:
+            await body.__anext__()
+        except StopAsyncIteration:
+            return
+        except Exception:  # the read on the closed connection: exactly what finishes the stack
+            return
+    aclose = getattr(body, "aclose", None)
+    if aclose is not None:  # pragma: no cover - a closed connection never yields this much
+        await aclose()
+
+
+class _AsyncText:
+    """``AsyncStreamResponse.text_stream()``: an iterator object, not an async generator, so leaving
+    the loop early leaves nothing for the event loop to finalize (trio warns about that)."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: AsyncStreamResponse) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _AsyncText:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            chunk = await self._stream.__anext__()
+            if isinstance(chunk, TextChunk):
+                return chunk.text

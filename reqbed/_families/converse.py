@@ -350,7 +350,7 @@ class ConverseStreamParser:
             return []
         if event_type == "contentBlockStart":
             start = (data.get("start") or {}).get("toolUse")
-            if start:
+            if start is not None:
                 index = int(data.get("contentBlockIndex") or 0)
                 self._tools[index] = ToolCallBuilder(index, start["toolUseId"], start["name"])
                 return [ToolCallDeltaChunk(index=index, id=start["toolUseId"], name=start["name"])]

@@ -252,9 +252,10 @@ def stream_events(response: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 )
         elif "reasoningContent" in b:
             rt = b["reasoningContent"]["reasoningText"]
-            for w in rt["text"].split(" "):
+            for j, w in enumerate(rt["text"].split(" ")):
+                piece = w if j == 0 else " " + w  # the pieces join back to exactly the non-streamed text
                 events.append(
-                    ("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"text": w + " "}}})
+                    ("contentBlockDelta", {"contentBlockIndex": i, "delta": {"reasoningContent": {"text": piece}}})
                 )
             events.append(
                 (
