@@ -66,6 +66,8 @@ class ProviderOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
     anthropic_prompt_cache_ttl: Literal["5m", "1h"] | None = None
     anthropic_cache_messages: int | None = None
     anthropic_beta: list[str] | None = None
+    #: Cohere Command R / R+ RAG ``documents`` (``[{"title": ..., "snippet": ...}]``): native body only.
+    cohere_documents: list[dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -317,6 +319,11 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
         raise _fail(f"{po.region!r} is not an AWS region name", "provider_options.region")
     if po.duration_seconds is not None and not 900 <= po.duration_seconds <= 43200:
         raise _fail("must be between 900 and 43200", "provider_options.duration_seconds")
+    if po.cohere_documents is not None and (spec.family != "cohere" or po.use_converse):
+        raise _fail(
+            "is a field of Cohere Command R's native /invoke body: it needs a cohere model and use_converse unset",
+            "provider_options.cohere_documents",
+        )
 
     system, messages = _normalize_messages(prompt)
     sys_opt = opts.get("system")

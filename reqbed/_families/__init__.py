@@ -12,7 +12,9 @@ The endpoint rule (``choose_formatter``), documented in docs/endpoints.md:
 - ``use_converse=True`` -> Converse.
 - ``use_converse=False`` -> native (``ValidationError`` if the family has none).
 - unset: no native formatter -> Converse; tools present (given, or in the history) and the
-  native format cannot carry them (for this call's streaming mode) -> Converse; otherwise native.
+  native format cannot carry them (for this call's streaming mode) -> Converse; the family's
+  ``native_accepts`` says the native format cannot carry this request (another model of the
+  family, images or documents ...) -> Converse; otherwise native.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from typing import TYPE_CHECKING
 
 from .._errors import ValidationError
 from . import capabilities as caps
+from . import cohere, meta
 from ._base import Capabilities, Family, Formatter
+from .cohere import CohereFormatter
 from .converse import ConverseFormatter
+from .meta import MetaFormatter
+from .openai import OpenAIFormatter
 
 if TYPE_CHECKING:
     from .._model_spec import ModelSpec
@@ -34,9 +40,29 @@ CONVERSE = ConverseFormatter()
 
 FAMILIES: dict[str, Family] = {
     "anthropic": Family(name="anthropic", capabilities=caps.anthropic),
-    "meta": Family(name="meta", capabilities=caps.meta),
-    "cohere": Family(name="cohere", capabilities=caps.cohere),
-    "openai": Family(name="openai", capabilities=caps.openai),
+    "meta": Family(
+        name="meta",
+        capabilities=caps.meta,
+        native=MetaFormatter(),
+        native_tools=False,
+        native_stream_tools=False,
+        native_accepts=meta.accepts,
+    ),
+    "cohere": Family(
+        name="cohere",
+        capabilities=caps.cohere,
+        native=CohereFormatter(),
+        native_tools=True,
+        native_stream_tools=True,
+        native_accepts=cohere.accepts,
+    ),
+    "openai": Family(
+        name="openai",
+        capabilities=caps.openai,
+        native=OpenAIFormatter(),
+        native_tools=True,
+        native_stream_tools=False,
+    ),
     "amazon": Family(name="amazon", capabilities=caps.amazon),
     "mistral": Family(name="mistral", capabilities=caps.mistral),
     "deepseek": Family(name="deepseek", capabilities=caps.deepseek),
@@ -68,5 +94,7 @@ def choose_formatter(req: ChatRequest) -> Formatter:
     wants_tools = bool(req.options.tools) or req.has_tool_history
     carries = family.native_stream_tools if req.stream else family.native_tools
     if wants_tools and not carries:
+        return CONVERSE
+    if family.native_accepts is not None and not family.native_accepts(req):
         return CONVERSE
     return family.native

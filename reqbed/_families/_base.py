@@ -67,7 +67,9 @@ class Family(msgspec.Struct, kw_only=True, frozen=True):
 
     ``native`` is its ``/invoke`` formatter (None: Converse only). ``native_tools`` /
     ``native_stream_tools`` say whether that native format can carry tools (without and with
-    streaming). ``capabilities`` maps a model spec to what that model can do.
+    streaming). ``native_accepts`` (optional) says whether the native format can carry a given
+    request otherwise (its model, images, documents ...); when it says no, the endpoint rule picks
+    Converse. ``capabilities`` maps a model spec to what that model can do.
     """
 
     name: str
@@ -75,3 +77,4 @@ class Family(msgspec.Struct, kw_only=True, frozen=True):
     native: Formatter | None = None
     native_tools: bool = False
     native_stream_tools: bool = False
+    native_accepts: Callable[[ChatRequest], bool] | None = None

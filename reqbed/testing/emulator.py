@@ -496,5 +496,9 @@ def main(argv: list[str] | None = None) -> None:
         emu.serve_forever()
 
 
+# Native /invoke responders register themselves with register_native when imported
+# (_native_responders: cohere, openai, meta).
+from . import _native_responders  # noqa: E402,F401
+
 if __name__ == "__main__":
     main()
