@@ -498,7 +498,10 @@ def main(argv: list[str] | None = None) -> None:
 
 # Native /invoke responders register themselves with register_native when imported
 # (_native_responders: cohere, openai, meta).
-from . import _native_responders  # noqa: E402,F401
+from . import _anthropic_responder, _native_responders  # noqa: E402,F401
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's main: the responders registered with that module, not __main__.
+    from reqbed.testing.emulator import main as _registered_main
+
+    _registered_main()
