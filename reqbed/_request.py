@@ -18,6 +18,8 @@ from ._errors import ValidationError
 from ._model_spec import ModelSpec, parse_model_spec
 from ._types import (
     ContentPart,
+    DocumentPart,
+    ImagePart,
     Message,
     RedactedThinkingPart,
     TextPart,
@@ -159,6 +161,15 @@ def _provider_options_error(text: str) -> ValidationError:
     return _fail(text, "provider_options" + where)
 
 
+def _check_media(p: ContentPart, field: str) -> None:
+    """Images and documents (also inside tool results) must hold bytes."""
+    if isinstance(p, (ImagePart, DocumentPart)) and not p.data:
+        raise _fail("holds no bytes", f"{field}.data")
+    if isinstance(p, ToolResultPart) and not isinstance(p.content, str):
+        for k, q in enumerate(p.content):
+            _check_media(q, f"{field}.content[{k}]")
+
+
 def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
     if isinstance(prompt, str):
         if not prompt.strip():
@@ -187,6 +198,7 @@ def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
             continue
         for j, p in enumerate(parts):
             pf = f"{field}.content[{j}]"
+            _check_media(p, pf)
             if isinstance(p, ToolCall):
                 if m.role != "assistant":
                     raise _fail("tool calls belong in assistant turns", pf)
@@ -294,6 +306,7 @@ _KNOWN_OPTS = frozenset(
         "provider_options",
         "timeout",
         "max_retries",
+        "fallbacks",  # validated target by target in _fallback.plan_targets
     }
 )
 

@@ -69,6 +69,26 @@ PROMPT_CASES: list[tuple[Any, str]] = [
         [{"role": "user", "content": [{"type": "image", "data": "not base64!", "media_type": "image/png"}]}],
         "prompt[0].content[0].data",
     ),
+    # images and documents hold bytes, also inside tool results
+    (
+        [{"role": "user", "content": [{"type": "image", "data": "", "media_type": "image/png"}]}],
+        "prompt[0].content[0].data",
+    ),
+    (
+        [{"role": "user", "content": [{"type": "document", "data": b"", "format": "pdf", "name": "d"}]}],
+        "prompt[0].content[0].data",
+    ),
+    (
+        [
+            {"role": "user", "content": "x"},
+            {"role": "assistant", "content": [CALL]},
+            {
+                "role": "tool",
+                "content": [{**RESULT, "content": [{"type": "image", "data": b"", "media_type": "image/png"}]}],
+            },
+        ],
+        "prompt[2].content[0].content[0].data",
+    ),
     # tool results need an earlier call with the same id
     ([{"role": "user", "content": [RESULT]}], "prompt[0].content[0]"),
     ([{"role": "user", "content": "x"}, {"role": "tool", "content": [RESULT]}], "prompt[1].content[0]"),

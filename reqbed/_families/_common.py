@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._errors import ModelStreamError, ValidationError
-from .._types import DocumentPart, ImagePart, ToolCall, ToolResultPart
+from .._types import ContentPart, DocumentPart, ImagePart, TextPart, ToolCall, ToolResultPart
 from ._base import Capabilities
 
 if TYPE_CHECKING:
@@ -53,6 +53,10 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
             f"{req.spec.base_model or req.spec.model_id} rejects a prompt with only a system turn; add a user turn",
             field="prompt",
         )
+    if not caps.caching and any(
+        isinstance(p, TextPart) and p.cache_control is not None for p in [*req.system, *_parts(req)]
+    ):
+        raise _refuse("prompt caching (a cache_control mark)", req, "prompt")
     for m in req.messages:
         for p in m.content:
             inner = p.content if isinstance(p, ToolResultPart) and not isinstance(p.content, str) else [p]
@@ -66,6 +70,10 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
             f"{opts.max_tokens} exceeds {req.spec.base_model}'s output limit of {caps.max_output_tokens}",
             field="max_tokens",
         )
+
+
+def _parts(req: ChatRequest) -> list[ContentPart]:
+    return [p for m in req.messages for p in m.content if not isinstance(p, str)]
 
 
 def check_thinking(req: ChatRequest, max_tokens: int | None) -> None:

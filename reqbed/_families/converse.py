@@ -10,6 +10,8 @@ calls but no tools are given (Bedrock rejects such a request otherwise).
 from __future__ import annotations
 
 import base64
+import binascii
+import re
 from typing import Any
 
 import msgspec
@@ -59,8 +61,43 @@ def converse_finish_reason(stop_reason: str | None) -> FinishReason:
     return _STOP_REASONS.get(stop_reason or "", "stop")
 
 
+#: Converse's own limits (botocore's bedrock-runtime model and AWS's DocumentBlock reference).
+_TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_.:-]{1,64}")
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_MAX_CACHE_POINTS = 4
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _tool_use_id(value: str) -> str:
+    if not _TOOL_USE_ID.fullmatch(value):
+        raise ValidationError(
+            f"tool call id {value!r} is not valid for Converse (1-64 characters of a-z A-Z 0-9 _ . : -)",
+            field="prompt",
+        )
+    return value
+
+
+def _tool_name(value: str) -> str:
+    if not _TOOL_NAME.fullmatch(value):
+        raise ValidationError(
+            f"tool name {value!r} in the history is not valid for Converse (1-64 of a-z A-Z 0-9 _ -)", field="prompt"
+        )
+    return value
+
+
+def _document_name(name: str) -> str:
+    """AWS: 1-200 characters; alphanumerics, single whitespace characters, hyphens, parentheses, brackets."""
+    ok = 1 <= len(name) <= 200 and all(c.isalnum() or c.isspace() or c in "-()[]" for c in name)
+    if not ok or re.search(r"\s\s", name):
+        raise ValidationError(
+            f"document name {name!r} is not valid for Bedrock: use 1-200 letters, digits, hyphens, parentheses, "
+            "square brackets and single spaces (no dots: the format is given apart)",
+            field="prompt.document.name",
+        )
+    return name
 
 
 def _image(p: ImagePart) -> dict[str, Any]:
@@ -76,10 +113,12 @@ def _image(p: ImagePart) -> dict[str, Any]:
 def _document(p: DocumentPart) -> dict[str, Any]:
     if p.format not in ("pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"):
         raise ValidationError(f"unsupported document format {p.format!r}", field="prompt.document.format")
-    return {"document": {"format": p.format, "name": p.name, "source": {"bytes": _b64(p.data)}}}
+    return {"document": {"format": p.format, "name": _document_name(p.name), "source": {"bytes": _b64(p.data)}}}
 
 
-def _cache_point(ttl: str | None) -> dict[str, Any]:
+def _cache_point(ttl: Any) -> dict[str, Any]:
+    if ttl not in (None, "5m", "1h"):
+        raise ValidationError(f'cache ttl must be "5m" or "1h", got {ttl!r}', field="prompt.cache_control.ttl")
     return {"cachePoint": {"type": "default", **({"ttl": ttl} if ttl else {})}}
 
 
@@ -94,7 +133,7 @@ def _block(p: ContentPart) -> list[dict[str, Any]]:
     if isinstance(p, DocumentPart):
         return [_document(p)]
     if isinstance(p, ToolCall):
-        return [{"toolUse": {"toolUseId": p.id, "name": p.name, "input": p.arguments}}]
+        return [{"toolUse": {"toolUseId": _tool_use_id(p.id), "name": _tool_name(p.name), "input": p.arguments}}]
     if isinstance(p, ToolResultPart):
         items = [TextPart(text=p.content)] if isinstance(p.content, str) else p.content
         content: list[dict[str, Any]] = []
@@ -105,7 +144,7 @@ def _block(p: ContentPart) -> list[dict[str, Any]]:
                 content.append(_image(item))
             else:
                 content.append(_document(item))
-        result: dict[str, Any] = {"toolUseId": p.tool_call_id, "content": content or [{"text": ""}]}
+        result: dict[str, Any] = {"toolUseId": _tool_use_id(p.tool_call_id), "content": content or [{"text": ""}]}
         if p.is_error:
             result["status"] = "error"
         return [{"toolResult": result}]
@@ -115,6 +154,13 @@ def _block(p: ContentPart) -> list[dict[str, Any]]:
             text["signature"] = p.signature
         return [{"reasoningContent": {"reasoningText": text}}]
     if isinstance(p, RedactedThinkingPart):
+        # a blob in Converse's model: the base64 text Bedrock returned, replayed unchanged
+        try:
+            base64.b64decode(p.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError(
+                "redacted thinking data must be the base64 text Bedrock returned", field="prompt.redacted_thinking"
+            ) from None
         return [{"reasoningContent": {"redactedContent": p.data}}]
     raise AssertionError(p)  # pragma: no cover - the union is exhaustive
 
@@ -146,6 +192,8 @@ def _tool_config(req: ChatRequest) -> dict[str, Any] | None:
         }
         for t in opts.tools
     ]
+    if opts.tool_choice == "none" and not req.has_tool_history:
+        return None  # Converse has no "none" choice: the model cannot call tools it was not given
     if not tools and req.has_tool_history:
         tools = [
             {
@@ -195,6 +243,10 @@ class ConverseFormatter:
         if max_tokens is not None:
             inference["maxTokens"] = max_tokens
         if opts.temperature is not None:
+            if opts.temperature > 1:
+                raise ValidationError(
+                    f"Converse accepts a temperature between 0 and 1, got {opts.temperature}", field="temperature"
+                )
             inference["temperature"] = opts.temperature
         if opts.top_p is not None:
             inference["topP"] = opts.top_p
@@ -229,12 +281,26 @@ class ConverseFormatter:
             body["additionalModelRequestFields"] = extra
         if po.anthropic_prompt_cache:
             _place_cache_points(body, req)
+        total = sum(1 for b in _all_blocks(body) if "cachePoint" in b)
+        if total > _MAX_CACHE_POINTS:
+            raise ValidationError(
+                f"{total} cache points requested; Bedrock allows at most {_MAX_CACHE_POINTS}", field="prompt"
+            )
         return body
 
     def parse_response(self, body: bytes, req: ChatRequest) -> Response:
-        data = _decode(body)
+        try:
+            data = _decode(body)
+        except msgspec.DecodeError:
+            raise _common.bad_body("Converse answer is not JSON") from None
         if not isinstance(data, dict):
             raise _common.bad_body("Converse answer is not a JSON object")
+        try:
+            return self._parse(data, req)
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
+            raise _common.bad_body(f"Converse answer has an unexpected shape ({type(e).__name__}: {e})") from None
+
+    def _parse(self, data: dict[str, Any], req: ChatRequest) -> Response:
         message = (data.get("output") or {}).get("message") or {}
         content: list[ContentPart] = []
         for block in message.get("content") or []:
@@ -245,9 +311,11 @@ class ConverseFormatter:
             elif "toolUse" in block:
                 tu = block["toolUse"]
                 args = tu.get("input")
-                content.append(
-                    ToolCall(id=tu["toolUseId"], name=tu["name"], arguments=args if isinstance(args, dict) else {})
-                )
+                if args is None:
+                    args = {}
+                if not isinstance(args, dict):  # as for streams: never a silent {}
+                    raise _common.bad_body(f"tool call {tu['name']!r} input is not a JSON object")
+                content.append(ToolCall(id=tu["toolUseId"], name=tu["name"], arguments=args))
             elif "reasoningContent" in block:
                 rc = block["reasoningContent"]
                 if "reasoningText" in rc:
@@ -303,9 +371,6 @@ def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
     target = msgs[idx]["content"]
     if not has_point(target):
         target.append(point)
-    total = sum(1 for b in _all_blocks(body) if "cachePoint" in b)
-    if total > 4:
-        raise ValidationError(f"{total} cache points requested; Bedrock allows at most 4", field="prompt")
 
 
 def _all_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
