@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ._api_keys import abedrock_api_key, bedrock_api_key
 from ._client import Client
 from ._credentials_types import AwsCredentials, BearerToken
 from ._errors import (
@@ -106,8 +107,10 @@ __all__ = [
     "UsageChunk",
     "ValidationError",
     "__version__",
+    "abedrock_api_key",
     "agenerate_text",
     "astream_text",
+    "bedrock_api_key",
     "clear_keys",
     "default_client",
     "generate_text",

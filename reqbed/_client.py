@@ -11,14 +11,16 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
 
+from ._clock import SYSTEM_CLOCK, Clock, asend_with_skew_retry, endpoint_of, send_with_skew_retry
 from ._credentials_types import Auth
+from ._fallback import Target, plan_targets, read_body, run_async, run_sync
 from ._pipeline import Prepared, prepare, sign_for
+from ._retry import Deadline, RetryPolicy
 from ._transport import (
     SIGN_EXTENSION,
     AsyncSigningTransport,
@@ -78,7 +80,8 @@ class Client:
     functions (``reqbed.generate_text`` ...) use one shared default client.
 
     ``transport`` / ``async_transport`` replace httpx's network transports (fixture replay,
-    tests); ``environ`` replaces ``os.environ`` for credential and region lookup.
+    tests); ``environ`` replaces ``os.environ`` for credential and region lookup; ``clock``
+    replaces the wall clock used for signing and expiry checks (``reqbed._clock.Clock``, tests).
 
     reqbed drives httpx's *transport* layer directly (connection pooling, HTTP/1.1, TLS,
     timeouts) and skips ``httpx.Client``'s cookie, redirect and auth machinery, which a
@@ -93,12 +96,16 @@ class Client:
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
         environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._timeout = (default_timeout() if timeout is None else httpx.Timeout(timeout)).as_dict()
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._transport = transport
         self._async_transport = async_transport
         self._environ = environ
+        self._clock = SYSTEM_CLOCK if clock is None else clock
+        self._retry = RetryPolicy() if retry_policy is None else retry_policy  # backoff; see _retry
         self._lock = threading.Lock()
         self._sync: SigningTransport | None = None
         self._async: weakref.WeakKeyDictionary[object, _LoopPool] = weakref.WeakKeyDictionary()
@@ -170,17 +177,20 @@ class Client:
             model, prompt, opts, stream=stream, environ=os.environ if self._environ is None else self._environ
         )
 
-    def _request(self, p: Prepared, auth: Auth) -> httpx.Request:
-        """The HTTP request for one call; it is signed by the transport right before sending."""
+    def _request(self, p: Prepared, auth: Auth, deadline: Deadline | None = None) -> httpx.Request:
+        """The HTTP request for one attempt; it is signed by the transport right before sending.
+        Its connect/read/write/pool timeouts are the client's, none longer than the call's deadline."""
         url = self._urls.get(p.url)
         if url is None:
             if len(self._urls) > 256:
                 self._urls.clear()
             url = self._urls[p.url] = httpx.URL(p.url)
-        timeout = self._timeout if p.request.timeout is None else httpx.Timeout(p.request.timeout).as_dict()
+        timeout = self._timeout if deadline is None else deadline.cap(self._timeout)
+        clock, endpoint = self._clock, endpoint_of(p.url)
 
         def signer(_: httpx.Request) -> Mapping[str, str]:
-            return sign_for(auth, "POST", p.url, p.headers, p.body, p.region, datetime.now(timezone.utc))
+            # signed at the time the endpoint's clock shows (local time + learned skew, see _clock)
+            return sign_for(auth, "POST", p.url, p.headers, p.body, p.region, clock.signing_time(endpoint))
 
         return httpx.Request(
             "POST",
@@ -193,71 +203,118 @@ class Client:
     # -- sync --------------------------------------------------------------------------------
 
     def _auth_sync(self, p: Prepared) -> Auth:
-        if p.auth is not None:
-            return p.auth
-        from ._credential_chain import resolve_default_sync
+        """Step 6 in the shell: check sources 1-3's answer, or run the default chain / STS."""
+        from ._credential_chain import resolve_sync
 
-        return resolve_default_sync(p.request.provider_options.profile)
+        def send(request: httpx.Request) -> httpx.Response:  # STS AssumeRole goes through our pool
+            return self._sync_transport().handle_request(request)
+
+        return resolve_sync(p, environ=self._env(), clock=self._clock, send=send)
+
+    def _env(self) -> Mapping[str, str]:
+        return os.environ if self._environ is None else self._environ
+
+    def _send_sync(
+        self, transport: SigningTransport, p: Prepared, auth: Auth, deadline: Deadline | None = None
+    ) -> httpx.Response:
+        """Send one request (signed in the transport); on a clock-skew refusal, learn the skew and
+        send once more (``_clock.send_with_skew_retry``)."""
+        return send_with_skew_retry(
+            lambda: transport.handle_request(self._request(p, auth, deadline)), self._clock, endpoint_of(p.url), p.error
+        )
 
     def generate_text(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> Response:
-        """Run the whole pipeline once and return the complete ``Response``."""
-        p = self._prepare(model, prompt, opts, stream=False)
+        """Run the whole pipeline and return the complete ``Response`` (retries, fallbacks: ``_fallback``)."""
+        return run_sync(plan_targets(model, prompt, opts, False, self._prepare), self._generate_once, self._retry)
+
+    def _generate_once(self, t: Target, deadline: Deadline) -> Response:
+        """One attempt at one target."""
+        p = t.prepared
         auth = self._auth_sync(p)
         transport = self._sync_transport()
         with translate_transport_errors(p.url):
-            response = transport.handle_request(self._request(p, auth))
+            response = self._send_sync(transport, p, auth, deadline)
             try:
-                body = response.read()
+                body = read_body(response, deadline)
             finally:
                 response.close()
-        return p.parse(response.status_code, response.headers, body)
+        return t.stamp(p.parse(response.status_code, response.headers, body))
 
     def stream_text(
         self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
     ) -> StreamResponse:
-        """Start a streaming call; iterate the result for chunks (see ``StreamResponse``)."""
+        """Start a streaming call; iterate the result for chunks (see ``StreamResponse``). Returns once
+        the first chunk is decoded: until then failures may be retried or sent to a fallback."""
+        return run_sync(plan_targets(model, prompt, opts, True, self._prepare), self._stream_once, self._retry)
+
+    def _stream_once(self, t: Target, deadline: Deadline) -> StreamResponse:
         from ._stream import StreamResponse
 
-        p = self._prepare(model, prompt, opts, stream=True)
+        p = t.prepared
         auth = self._auth_sync(p)
         transport = self._sync_transport()
         with translate_transport_errors(p.url):
-            response = transport.handle_request(self._request(p, auth))
-        return StreamResponse(p, response)
+            response = self._send_sync(transport, p, auth, deadline)
+        stream = StreamResponse(p, response, served_by=t.served_by, deadline=deadline)
+        stream.prime()
+        return stream
 
     # -- async -------------------------------------------------------------------------------
 
     async def _auth_async(self, p: Prepared) -> Auth:
-        if p.auth is not None:
-            return p.auth
-        from ._credential_chain import resolve_default_async
+        """Async step 6 (asyncio or trio)."""
+        from ._credential_chain import resolve_async
 
-        return await resolve_default_async(p.request.provider_options.profile)
+        async def send(request: httpx.Request) -> httpx.Response:
+            return await (await self._async_transport_for_loop()).handle_async_request(request)
+
+        return await resolve_async(p, environ=self._env(), clock=self._clock, send=send)
+
+    async def _send_async(
+        self, transport: AsyncSigningTransport, p: Prepared, auth: Auth, deadline: Deadline | None = None
+    ) -> httpx.Response:
+        """Async ``_send_sync``."""
+        return await asend_with_skew_retry(
+            lambda: transport.handle_async_request(self._request(p, auth, deadline)),
+            self._clock,
+            endpoint_of(p.url),
+            p.error,
+        )
 
     async def agenerate_text(
         self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
     ) -> Response:
         """Async ``generate_text`` (asyncio or trio)."""
-        p = self._prepare(model, prompt, opts, stream=False)
+        return await run_async(
+            plan_targets(model, prompt, opts, False, self._prepare), self._agenerate_once, self._retry
+        )
+
+    async def _agenerate_once(self, t: Target, deadline: Deadline) -> Response:
+        p = t.prepared
         auth = await self._auth_async(p)
         transport = await self._async_transport_for_loop()
         with translate_transport_errors(p.url):
-            response = await transport.handle_async_request(self._request(p, auth))
+            response = await self._send_async(transport, p, auth, deadline)
             try:
                 body = await response.aread()
             finally:
                 await response.aclose()
-        return p.parse(response.status_code, response.headers, body)
+        return t.stamp(p.parse(response.status_code, response.headers, body))
 
     async def astream_text(
         self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
     ) -> AsyncStreamResponse:
         """Async ``stream_text``: an async iterable and async context manager."""
+        return await run_async(plan_targets(model, prompt, opts, True, self._prepare), self._astream_once, self._retry)
+
+    async def _astream_once(self, t: Target, deadline: Deadline) -> AsyncStreamResponse:
         from ._stream import AsyncStreamResponse
 
-        p = self._prepare(model, prompt, opts, stream=True)
+        p = t.prepared
         auth = await self._auth_async(p)
         transport = await self._async_transport_for_loop()
         with translate_transport_errors(p.url):
-            response = await transport.handle_async_request(self._request(p, auth))
-        return await AsyncStreamResponse.open(p, response)
+            response = await self._send_async(transport, p, auth, deadline)
+        stream = await AsyncStreamResponse.open(p, response, served_by=t.served_by, deadline=deadline)
+        await stream.prime()
+        return stream

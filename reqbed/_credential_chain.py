@@ -1,63 +1,253 @@
-"""Source 4 of the credential precedence: botocore's default chain. Imported lazily.
+"""Step 6 in the I/O shell: finish resolving a call's credentials (and, with them, its region).
 
-On asyncio it runs through aiobotocore (never blocking the event loop); in sync code and under
-trio it runs botocore's chain in the calling thread / a worker thread. The bearer and static-key
-paths never reach this module, so they never import botocore.
+``resolve_sync`` / ``resolve_async`` take a ``Prepared`` whose sources 1-3 already ran (pure,
+``_credentials.resolve_auth``) and:
+
+* check what sources 1-3 found: a short-term Bedrock API key's expiry and region
+  (``_api_keys.check_api_key``), temporary credentials' known expiry;
+* with ``role_arn``: find the source credentials (sources 1-3, IAM keys only, else the default
+  chain) and assume the role (``_sts``);
+* otherwise run source 4, botocore's default chain: the ``profile`` option / ``AWS_PROFILE``,
+  shared config and credentials files, SSO, ``credential_process``, web identity, container
+  (ECS, EKS pod identity) and EC2 instance metadata. On asyncio it runs through aiobotocore
+  (never blocking the loop); under trio botocore runs in a worker thread; sync code calls
+  botocore directly. The profile's region is reported back and used when the call named none.
+
+botocore is imported here lazily, only when source 4 runs: the bearer and static-key paths never
+import it. botocore sessions are cached per (profile, config file, credentials file), never by
+a secret; the frozen credentials are re-read on every call (cheap), so refreshable credentials
+(SSO, IMDS, container, assume-role profiles) refresh when botocore decides they must.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from ._credentials import no_credentials_error
-from ._credentials_types import AwsCredentials
+from ._api_keys import check_api_key
+from ._clock import Clock
+from ._credentials import no_credentials_error, resolve_iam
+from ._credentials_types import Auth, AwsCredentials, BearerToken
+from ._errors import CredentialsError
 
-__all__ = ["resolve_default_async", "resolve_default_sync"]
+if TYPE_CHECKING:
+    from ._pipeline import Prepared
+    from ._sts import AsyncSend, Send
+
+__all__ = [
+    "check_expiry",
+    "clear_cache",
+    "resolve_async",
+    "resolve_default_async",
+    "resolve_default_sync",
+    "resolve_iam_async",
+    "resolve_iam_sync",
+    "resolve_sync",
+]
+
+_ChainKey = tuple[str | None, str | None, str | None]
 
 
-def _frozen_to_ours(frozen: Any, source: str) -> AwsCredentials:
-    return AwsCredentials(frozen.access_key, frozen.secret_key, frozen.token, source=source)
+class _Cached:
+    """One botocore session and the last credentials it gave (reused while unchanged)."""
+
+    __slots__ = ("last", "lock", "session")
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.lock = threading.Lock()
+        self.last: AwsCredentials | None = None
 
 
-def resolve_default_sync(profile: str | None) -> AwsCredentials:
-    """Run botocore's chain (blocking)."""
+_lock = threading.Lock()
+_sessions: dict[_ChainKey, _Cached] = {}
+_aio_sessions: weakref.WeakKeyDictionary[object, dict[_ChainKey, _Cached]] = weakref.WeakKeyDictionary()
+
+
+def clear_cache() -> None:
+    """Forget the cached botocore sessions (and assumed-role credentials)."""
+    with _lock:
+        _sessions.clear()
+        _aio_sessions.clear()
+    from . import _sts  # imported only when a role is assumed
+
+    _sts.clear_cache()
+
+
+def _chain_key(profile: str | None) -> _ChainKey:
+    return (profile, os.environ.get("AWS_CONFIG_FILE"), os.environ.get("AWS_SHARED_CREDENTIALS_FILE"))
+
+
+def _chain_failed(e: Exception, what: str) -> CredentialsError:
+    # botocore's own errors are written for users (ProfileNotFound, SSO token expired, ...).
+    detail = str(e) if type(e).__module__.startswith(("botocore", "aiobotocore")) else ""
+    return no_credentials_error(f"{what} failed: {type(e).__name__}" + (f": {detail[:300]}" if detail else ""))
+
+
+def _ours(cached: _Cached, frozen: Any, expiry: Any, method: str) -> AwsCredentials:
+    last = cached.last
+    if (
+        last is not None
+        and last.access_key_id == frozen.access_key
+        and last.secret_access_key == frozen.secret_key
+        and last.session_token == (frozen.token or None)
+        and last.expiration == expiry
+    ):
+        return last  # unchanged: keep the object (and the signing keys cached on it)
+    creds = AwsCredentials(
+        frozen.access_key, frozen.secret_key, frozen.token, expiration=expiry, source=f"botocore:{method}"
+    )
+    cached.last = creds
+    return creds
+
+
+def _profile_region(session: Any) -> str | None:
+    try:
+        region = session.get_scoped_config().get("region")
+    except Exception:  # a broken or missing profile already surfaced through the credentials
+        return None
+    return str(region) if region else None
+
+
+def resolve_default_sync(profile: str | None) -> tuple[AwsCredentials, str | None]:
+    """Source 4 with botocore (blocking): (credentials, the profile's region or None)."""
     try:
         import botocore.session
     except ImportError:  # pragma: no cover - depends on the install
         raise no_credentials_error("botocore is not installed: pip install 'reqbed[chain]'") from None
+    key = _chain_key(profile)
+    with _lock:
+        cached = _sessions.get(key)
+        if cached is None:
+            cached = _sessions[key] = _Cached(botocore.session.Session(profile=profile))
     try:
-        session = botocore.session.Session(profile=profile)
-        creds = session.get_credentials()
+        with cached.lock:  # the first load may do I/O (IMDS, SSO); one thread does it
+            creds = cached.session.get_credentials()
+        if creds is None:
+            raise no_credentials_error()
+        frozen = creds.get_frozen_credentials()  # refreshes refreshable credentials when due
+    except CredentialsError:
+        raise
     except Exception as e:
-        raise no_credentials_error(f"botocore chain failed: {type(e).__name__}") from None
-    if creds is None:
-        raise no_credentials_error()
-    return _frozen_to_ours(creds.get_frozen_credentials(), f"botocore:{creds.method}")
+        raise _chain_failed(e, "botocore's credential chain") from None
+    return _ours(cached, frozen, getattr(creds, "_expiry_time", None), creds.method), _profile_region(cached.session)
 
 
-async def resolve_default_async(profile: str | None) -> AwsCredentials:
+def _on_asyncio() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+async def resolve_default_async(profile: str | None) -> tuple[AwsCredentials, str | None]:
     """asyncio: aiobotocore's chain; any other event loop (trio): botocore in a worker thread."""
     import anyio.to_thread
 
-    try:
-        import asyncio
-
-        asyncio.get_running_loop()
-        on_asyncio = True
-    except RuntimeError:
-        on_asyncio = False
-    if not on_asyncio:
+    if not _on_asyncio():
         return await anyio.to_thread.run_sync(resolve_default_sync, profile)
     try:
         from aiobotocore.session import AioSession
     except ImportError:
         return await anyio.to_thread.run_sync(resolve_default_sync, profile)
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    key = _chain_key(profile)
+    with _lock:
+        per_loop = _aio_sessions.setdefault(loop, {})
+        cached = per_loop.get(key)
+        if cached is None:
+            cached = per_loop[key] = _Cached(AioSession(profile=profile))
     try:
-        session = AioSession(profile=profile)
-        creds = await session.get_credentials()
+        creds = await cached.session.get_credentials()
+        if creds is None:
+            raise no_credentials_error()
+        frozen = await creds.get_frozen_credentials()
+    except CredentialsError:
+        raise
     except Exception as e:
-        raise no_credentials_error(f"aiobotocore chain failed: {type(e).__name__}") from None
-    if creds is None:
-        raise no_credentials_error()
-    frozen = await creds.get_frozen_credentials()
-    return _frozen_to_ours(frozen, f"botocore:{creds.method}")
+        raise _chain_failed(e, "aiobotocore's credential chain") from None
+    return _ours(cached, frozen, getattr(creds, "_expiry_time", None), creds.method), _profile_region(cached.session)
+
+
+def resolve_iam_sync(profile: str | None = None) -> tuple[AwsCredentials, str | None]:
+    """IAM credentials as a call with no options would find them (put_key, env, default chain)."""
+    creds = resolve_iam({"profile": profile} if profile else {}, os.environ)
+    return (creds, None) if creds is not None else resolve_default_sync(profile)
+
+
+async def resolve_iam_async(profile: str | None = None) -> tuple[AwsCredentials, str | None]:
+    creds = resolve_iam({"profile": profile} if profile else {}, os.environ)
+    return (creds, None) if creds is not None else await resolve_default_async(profile)
+
+
+# -- the auth step ---------------------------------------------------------------------------------
+
+
+def check_expiry(creds: AwsCredentials, clock: Clock) -> AwsCredentials:
+    """Refuse temporary credentials whose known expiry has passed (before anything is sent)."""
+    exp = creds.expiration
+    if exp is not None and exp.timestamp() <= clock.time():
+        raise CredentialsError(
+            f"the temporary AWS credentials from {creds.source or 'the caller'} expired at "
+            f"{exp:%Y-%m-%d %H:%M:%S %Z}; get new ones (or let reqbed's chain refresh them)"
+        )
+    return creds
+
+
+def _checked(p: Prepared, auth: Auth, clock: Clock) -> Auth:
+    if isinstance(auth, BearerToken):
+        p.adopt_region(check_api_key(auth, region=p.region, region_explicit=p.region_explicit, now=clock.now()))
+        return auth
+    return check_expiry(auth, clock)
+
+
+def resolve_sync(p: Prepared, *, environ: Mapping[str, str], clock: Clock, send: Send) -> Auth:
+    """The credentials to sign ``p`` with (may run botocore's chain and/or STS; blocking)."""
+    if p.auth is not None:
+        return _checked(p, p.auth, clock)
+    po = p.request.provider_options
+    if po.role_arn:
+        from . import _sts
+
+        options = po.as_mapping()
+        spec = _sts.role_spec(options)
+        source = resolve_iam(options, environ)
+        if source is None:
+            source, region = resolve_default_sync(po.profile)
+            p.adopt_region(region)
+        check_expiry(source, clock)
+        url = _sts.sts_endpoint(p.region, environ)
+        return _sts.assume_role_sync(spec, source, region=p.region, url=url, clock=clock, send=send)
+    creds, region = resolve_default_sync(po.profile)
+    p.adopt_region(region)
+    return check_expiry(creds, clock)
+
+
+async def resolve_async(p: Prepared, *, environ: Mapping[str, str], clock: Clock, send: AsyncSend) -> Auth:
+    """The async twin of ``resolve_sync`` (asyncio or trio)."""
+    if p.auth is not None:
+        return _checked(p, p.auth, clock)
+    po = p.request.provider_options
+    if po.role_arn:
+        from . import _sts
+
+        options = po.as_mapping()
+        spec = _sts.role_spec(options)
+        source = resolve_iam(options, environ)
+        if source is None:
+            source, region = await resolve_default_async(po.profile)
+            p.adopt_region(region)
+        check_expiry(source, clock)
+        url = _sts.sts_endpoint(p.region, environ)
+        return await _sts.assume_role_async(spec, source, region=p.region, url=url, clock=clock, send=send)
+    creds, region = await resolve_default_async(po.profile)
+    p.adopt_region(region)
+    return check_expiry(creds, clock)

@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from ._credentials import resolve_auth, resolve_endpoint, resolve_region
+from ._credentials import DEFAULT_REGION, explicit_region, resolve_auth, resolve_endpoint
 from ._credentials_types import Auth, AwsCredentials, BearerToken
 from ._errors import APIError, map_api_error
 from ._families import Formatter, choose_formatter, family_for
@@ -46,7 +46,7 @@ _PATHS = {
 class Prepared:
     """Everything about one call that does not need I/O: what to send, where, how to read it."""
 
-    __slots__ = ("auth", "body", "formatter", "headers", "region", "request", "url")
+    __slots__ = ("auth", "body", "environ", "formatter", "headers", "region", "region_explicit", "request", "url")
 
     def __init__(
         self,
@@ -57,6 +57,9 @@ class Prepared:
         region: str,
         headers: dict[str, str],
         auth: Auth | None,
+        *,
+        region_explicit: bool = True,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.request = request
         self.formatter = formatter
@@ -65,6 +68,8 @@ class Prepared:
         self.region = region
         self.headers = headers
         self.auth = auth  # None until the shell ran the default chain
+        self.region_explicit = region_explicit  # False: ``region`` is the default; a profile may set it
+        self.environ = environ
 
     def __repr__(self) -> str:
         return f"Prepared({self.request.spec.spec!r}, {self.url!r}, formatter={self.formatter.name!r})"
@@ -78,6 +83,21 @@ class Prepared:
 
     def error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:
         return map_api_error(status, headers, body)
+
+    def adopt_region(self, region: str | None) -> None:
+        """Step 5 again, for a region learned in step 6 (the profile's, or a short-term API key's):
+        used only when no region was given explicitly. Recomputes the URL for the new region."""
+        if not region or self.region_explicit or region == self.region:
+            return
+        env = os.environ if self.environ is None else self.environ
+        base = resolve_endpoint(self.request.provider_options.as_mapping(), region, env)
+        self.url = _model_url(base, self.request, self.formatter)
+        self.region = region
+        self.region_explicit = True
+
+
+def _model_url(base: str, request: ChatRequest, formatter: Formatter) -> str:
+    return f"{base}/model/{request.spec.path_segment}/{_PATHS[formatter.endpoint, request.stream]}"
 
 
 def prepare(
@@ -95,15 +115,18 @@ def prepare(
     formatter = choose_formatter(request)  # 3
     body = _encode(formatter.build_body(request))  # 4
     po = request.provider_options.as_mapping()
-    region = resolve_region(po, request.spec.region, env)  # 5
+    given_region = explicit_region(po, request.spec.region, env)  # 5
+    region = given_region or DEFAULT_REGION
     base = resolve_endpoint(po, region, env)
-    url = f"{base}/model/{request.spec.path_segment}/{_PATHS[formatter.endpoint, stream]}"
+    url = _model_url(base, request, formatter)
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/vnd.amazon.eventstream" if stream else "application/json",
     }
     auth = resolve_auth(po, env)  # 6 (sources 1-3)
-    return Prepared(request, formatter, url, body, region, headers, auth)
+    return Prepared(
+        request, formatter, url, body, region, headers, auth, region_explicit=given_region is not None, environ=env
+    )
 
 
 def sign_for(

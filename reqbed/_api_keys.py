@@ -1,0 +1,277 @@
+"""Amazon Bedrock API keys: checking the ones given, and minting short-term ones.
+
+Two kinds exist (both are sent as ``Authorization: Bearer <key>``):
+
+* long-term keys (``ABSK...``): opaque to reqbed, used as given;
+* short-term keys: ``bedrock-api-key-`` followed by the base64 of a SigV4-presigned URL without
+  its scheme, the format of AWS's ``aws-bedrock-token-generator`` libraries::
+
+      bedrock.amazonaws.com/?Action=CallWithBearerToken&X-Amz-Algorithm=AWS4-HMAC-SHA256
+        &X-Amz-Credential=<key id>/<yyyymmdd>/<region>/bedrock/aws4_request&X-Amz-Date=<yyyymmddThhmmssZ>
+        &X-Amz-Expires=<seconds>&X-Amz-SignedHeaders=host[&X-Amz-Security-Token=<token>]
+        &X-Amz-Signature=<hex>&Version=1
+
+  so reqbed can read when the key expires and which region it works in (a short-term key is
+  valid only in the region it was made for, for at most 12 hours, and never longer than the
+  credentials that signed it). Before sending one, reqbed refuses an expired key
+  (``CredentialsError``) and a key for another region than the call's (``ValidationError``; a
+  call with no explicit region adopts the key's region instead), and logs a warning (logger
+  ``"reqbed"``) when less than 5 minutes remain. Anything that does not decode is treated as an
+  opaque key and sent as given.
+
+``bedrock_api_key()`` / ``abedrock_api_key()`` mint a short-term key from IAM credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import _clock
+from ._credentials import DEFAULT_REGION, explicit_region
+from ._credentials_types import AwsCredentials, BearerToken
+from ._errors import CredentialsError, ValidationError
+from ._sigv4 import presign_url
+
+__all__ = [
+    "LONG_TERM_PREFIX",
+    "MAX_EXPIRES_IN",
+    "SHORT_TERM_PREFIX",
+    "WARN_REMAINING",
+    "ShortTermKeyInfo",
+    "abedrock_api_key",
+    "bedrock_api_key",
+    "check_api_key",
+    "decode_short_term_key",
+    "make_short_term_key",
+]
+
+logger = logging.getLogger("reqbed")
+
+SHORT_TERM_PREFIX = "bedrock-api-key-"
+LONG_TERM_PREFIX = "ABSK"
+#: The longest a short-term key can live (AWS's limit).
+MAX_EXPIRES_IN = timedelta(hours=12)
+#: Below this much remaining life, using a short-term key logs a warning.
+WARN_REMAINING = timedelta(minutes=5)
+_PRESIGN_URL = "https://bedrock.amazonaws.com/?Action=CallWithBearerToken"
+_VERSION = "&Version=1"
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_UTC = timezone.utc
+
+_warned_lock = threading.Lock()
+_warned: set[tuple[datetime, str]] = set()  # (expiry, region) of keys already warned about: no secrets
+
+
+@dataclass(frozen=True)
+class ShortTermKeyInfo:
+    """What a short-term key says about itself (nothing secret)."""
+
+    region: str
+    issued_at: datetime
+    expires_at: datetime
+
+    def remaining(self, now: datetime) -> timedelta:
+        return self.expires_at - now
+
+
+def decode_short_term_key(key: str) -> ShortTermKeyInfo | None:
+    """Read a short-term key's region and lifetime; None for a long-term, opaque or malformed key."""
+    if not isinstance(key, str) or not key.startswith(SHORT_TERM_PREFIX):
+        return None
+    encoded = key[len(SHORT_TERM_PREFIX) :].strip()
+    encoded += "=" * (-len(encoded) % 4)
+    try:
+        url = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    _, sep, query = url.partition("?")
+    if not sep:
+        return None
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        params.setdefault(name, value)
+    if params.get("Action") != "CallWithBearerToken":
+        return None
+    scope = params.get("X-Amz-Credential", "").split("/")
+    if len(scope) != 5 or scope[3] != "bedrock" or scope[4] != "aws4_request" or not scope[2]:
+        return None
+    try:
+        issued_at = datetime.strptime(params.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=_UTC)
+        expires = int(params.get("X-Amz-Expires", ""))
+    except ValueError:
+        return None
+    if expires <= 0:
+        return None
+    return ShortTermKeyInfo(region=scope[2], issued_at=issued_at, expires_at=issued_at + timedelta(seconds=expires))
+
+
+def check_api_key(token: BearerToken, *, region: str, region_explicit: bool, now: datetime) -> str | None:
+    """Refuse an expired or wrong-region short-term key before it is sent; warn when it is nearly
+    expired. Returns the key's region when the call should adopt it (no explicit region given)."""
+    info = decode_short_term_key(token.token)
+    if info is None:
+        return None  # long-term or opaque: AWS is the judge
+    where = f" (from {token.source})" if token.source else ""
+    remaining = info.remaining(now)
+    if remaining <= timedelta(0):
+        raise CredentialsError(
+            f"the short-term Bedrock API key{where} expired at {info.expires_at:%Y-%m-%d %H:%M:%S} UTC "
+            f"({_span(-remaining)} ago); generate a new one (reqbed.bedrock_api_key() or the Bedrock console)"
+        )
+    if remaining < WARN_REMAINING:
+        with _warned_lock:
+            first = (info.expires_at, info.region) not in _warned
+            if first:
+                if len(_warned) > 256:
+                    _warned.clear()
+                _warned.add((info.expires_at, info.region))
+        if first:
+            logger.warning(
+                "the short-term Bedrock API key%s expires in %s (at %s UTC); generate a new one soon",
+                where,
+                _span(remaining),
+                f"{info.expires_at:%Y-%m-%d %H:%M:%S}",
+            )
+    if info.region != region:
+        if region_explicit:
+            raise ValidationError(
+                f"the short-term Bedrock API key{where} was made for region {info.region!r}, but this call "
+                f"goes to {region!r}; a short-term key works only in its own region",
+                field="region",
+            )
+        return info.region
+    return None
+
+
+def _span(delta: timedelta) -> str:
+    s = int(delta.total_seconds())
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+def make_short_term_key(credentials: AwsCredentials, region: str, expires_in: int, now: datetime) -> str:
+    """A short-term key: presign ``POST https://bedrock.amazonaws.com/?Action=CallWithBearerToken``
+    (service ``bedrock``), drop the scheme, append ``&Version=1``, base64, prefix. Pure."""
+    url = presign_url(
+        "POST",
+        _PRESIGN_URL,
+        credentials=credentials,
+        region=region,
+        service="bedrock",
+        now=now,
+        expires_in=expires_in,
+    )
+    body = url.removeprefix("https://") + _VERSION
+    return SHORT_TERM_PREFIX + base64.b64encode(body.encode()).decode()
+
+
+def _coerce_credentials(credentials: Any) -> AwsCredentials:
+    if isinstance(credentials, AwsCredentials):
+        return credentials
+    if isinstance(credentials, Mapping):
+        unknown = set(credentials) - {"access_key_id", "secret_access_key", "session_token", "expiration"}
+        if unknown:
+            raise ValidationError(f"unknown fields {sorted(unknown)}", field="credentials")
+        akid, secret = credentials.get("access_key_id"), credentials.get("secret_access_key")
+        if not (isinstance(akid, str) and akid and isinstance(secret, str) and secret):
+            raise ValidationError("needs access_key_id and secret_access_key", field="credentials")
+        token = credentials.get("session_token")
+        exp = credentials.get("expiration")
+        if exp is not None and not isinstance(exp, datetime):
+            raise ValidationError("expiration must be a datetime", field="credentials")
+        return AwsCredentials(akid, secret, token, expiration=exp, source="credentials")
+    frozen = getattr(credentials, "get_frozen_credentials", None)  # botocore Credentials
+    if callable(frozen):
+        f = frozen()
+        exp = getattr(credentials, "_expiry_time", None)
+        return AwsCredentials(
+            f.access_key, f.secret_key, f.token, expiration=exp if isinstance(exp, datetime) else None
+        )
+    raise ValidationError(
+        f"must be reqbed.AwsCredentials, a dict or botocore credentials, got {type(credentials).__name__}",
+        field="credentials",
+    )
+
+
+def _expires_seconds(expires_in: timedelta | int | float, credentials: AwsCredentials, now: datetime) -> int:
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (timedelta, int, float)):
+        raise ValidationError("must be a timedelta or a number of seconds", field="expires_in")
+    seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else float(expires_in)
+    if not 1 <= seconds <= MAX_EXPIRES_IN.total_seconds():
+        raise ValidationError("must be between 1 second and 12 hours", field="expires_in")
+    if credentials.expiration is not None:
+        left = (credentials.expiration - now).total_seconds()
+        if left < 1:
+            raise CredentialsError(f"the credentials from {credentials.source or 'the caller'} have expired")
+        seconds = min(seconds, left)  # the key cannot outlive the credentials that signed it
+    return int(seconds)
+
+
+def _check_region(region: str) -> None:
+    if not _REGION.fullmatch(region):
+        raise ValidationError(f"{region!r} is not an AWS region name", field="region")
+
+
+def bedrock_api_key(
+    credentials: Any = None,
+    *,
+    region: str | None = None,
+    expires_in: timedelta | int = MAX_EXPIRES_IN,
+    profile: str | None = None,
+) -> str:
+    """Mint a short-term Bedrock API key (``bedrock-api-key-...``) from IAM credentials.
+
+    ``credentials``: ``reqbed.AwsCredentials``, a dict (``access_key_id``, ``secret_access_key``,
+    ``session_token``) or botocore credentials; None resolves them like a call does (``put_key``,
+    environment, then botocore's default chain with ``profile``). ``region`` defaults like a
+    call's region. The key lives ``expires_in`` (at most 12 hours, and never past the
+    credentials' own expiry). No network I/O unless the default chain needs it.
+    """
+    from ._credential_chain import resolve_iam_sync
+
+    now = _clock.SYSTEM_CLOCK.now()
+    if credentials is None:
+        creds, chain_region = resolve_iam_sync(profile)
+    else:
+        creds, chain_region = _coerce_credentials(credentials), None
+    region = region or _default_region(chain_region)
+    _check_region(region)
+    return make_short_term_key(creds, region, _expires_seconds(expires_in, creds, now), now)
+
+
+async def abedrock_api_key(
+    credentials: Any = None,
+    *,
+    region: str | None = None,
+    expires_in: timedelta | int = MAX_EXPIRES_IN,
+    profile: str | None = None,
+) -> str:
+    """Async ``bedrock_api_key`` (the default chain runs without blocking the event loop)."""
+    from ._credential_chain import resolve_iam_async
+
+    if credentials is None:
+        creds, chain_region = await resolve_iam_async(profile)
+    else:
+        creds, chain_region = _coerce_credentials(credentials), None
+    now = _clock.SYSTEM_CLOCK.now()
+    region = region or _default_region(chain_region)
+    _check_region(region)
+    return make_short_term_key(creds, region, _expires_seconds(expires_in, creds, now), now)
+
+
+def _default_region(chain_region: str | None) -> str:
+    """The region a call without options would use: put_key, env, the profile's, us-east-1."""
+    return explicit_region({}, None, os.environ) or chain_region or DEFAULT_REGION
