@@ -22,9 +22,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._errors import ValidationError
+from . import anthropic, cohere, meta
 from . import capabilities as caps
-from . import cohere, meta
 from ._base import Capabilities, Family, Formatter
+from .anthropic import AnthropicFormatter
 from .cohere import CohereFormatter
 from .converse import ConverseFormatter
 from .meta import MetaFormatter
@@ -39,7 +40,14 @@ __all__ = ["CONVERSE", "FAMILIES", "Capabilities", "Family", "Formatter", "choos
 CONVERSE = ConverseFormatter()
 
 FAMILIES: dict[str, Family] = {
-    "anthropic": Family(name="anthropic", capabilities=caps.anthropic),
+    "anthropic": Family(
+        name="anthropic",
+        capabilities=caps.anthropic,
+        native=AnthropicFormatter(),
+        native_tools=True,
+        native_stream_tools=True,
+        native_accepts=anthropic.accepts,
+    ),
     "meta": Family(
         name="meta",
         capabilities=caps.meta,

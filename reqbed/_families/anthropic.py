@@ -38,7 +38,7 @@ from . import _common
 from ._base import Endpoint
 from .anthropic_parse import AnthropicStreamParser, parse_message
 
-__all__ = ["ANTHROPIC_VERSION", "MAX_CACHE_BREAKPOINTS", "AnthropicFormatter"]
+__all__ = ["ANTHROPIC_VERSION", "MAX_CACHE_BREAKPOINTS", "AnthropicFormatter", "accepts"]
 
 #: The only ``anthropic_version`` Bedrock accepts in an InvokeModel body.
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
@@ -99,6 +99,22 @@ def _document(p: DocumentPart) -> dict[str, Any]:
         "set provider_options use_converse=True to send it through Converse",
         field="prompt.document.format",
     )
+
+
+def accepts(req: ChatRequest) -> bool:
+    """Whether the native body can carry this request (the endpoint rule asks): documents other
+    than pdf and plain text (docx, xlsx ...) go through Converse instead."""
+    for m in req.messages:
+        for p in m.content:
+            inner = p.content if isinstance(p, ToolResultPart) and not isinstance(p.content, str) else [p]
+            for q in inner:
+                if (
+                    isinstance(q, DocumentPart)
+                    and q.format.lower() != "pdf"
+                    and q.format.lower() not in _TEXT_DOCUMENTS
+                ):
+                    return False
+    return True
 
 
 def _tool_result(p: ToolResultPart) -> dict[str, Any]:
