@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -223,7 +224,7 @@ def _normalize_code(raw: str) -> str:
 def _body_fields(body: bytes) -> tuple[str | None, str | None]:
     try:
         data = msgspec.json.decode(body) if body else None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bytes that are not UTF-8
         return None, body[:300].decode("utf-8", "replace").strip() or None
     if not isinstance(data, dict):
         return None, None
@@ -254,9 +255,10 @@ def map_api_error(
     retry_after: float | None = None
     if "retry-after" in lower:
         try:
-            retry_after = max(0.0, float(lower["retry-after"]))
-        except ValueError:
-            retry_after = None
+            seconds = float(lower["retry-after"])
+        except ValueError:  # an HTTP-date: AWS sends seconds, so this is left unread
+            seconds = math.nan
+        retry_after = max(0.0, seconds) if math.isfinite(seconds) else None
     request_id = lower.get("x-amzn-requestid") or lower.get("x-amz-request-id")
     message = norm or f"HTTP {status}"
     if status is not None and norm:
@@ -289,7 +291,7 @@ def map_api_error(
 def _json_field(body: bytes, key: str) -> object:
     try:
         data = msgspec.json.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     return data.get(key) if isinstance(data, dict) else None
 
