@@ -162,9 +162,28 @@ def _span(delta: timedelta) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
+# The order botocore's SigV4QueryAuth writes the query in (so keys match AWS's generator byte for byte).
+_QUERY_ORDER = {
+    name: i
+    for i, name in enumerate(
+        (
+            "Action",
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Date",
+            "X-Amz-Expires",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Security-Token",
+            "X-Amz-Signature",
+        )
+    )
+}
+
+
 def make_short_term_key(credentials: AwsCredentials, region: str, expires_in: int, now: datetime) -> str:
     """A short-term key: presign ``POST https://bedrock.amazonaws.com/?Action=CallWithBearerToken``
-    (service ``bedrock``), drop the scheme, append ``&Version=1``, base64, prefix. Pure."""
+    (service ``bedrock``), drop the scheme, append ``&Version=1``, base64, prefix. Pure; the same
+    bytes as AWS's ``aws-bedrock-token-generator`` for the same credentials, region and time."""
     url = presign_url(
         "POST",
         _PRESIGN_URL,
@@ -174,7 +193,9 @@ def make_short_term_key(credentials: AwsCredentials, region: str, expires_in: in
         now=now,
         expires_in=expires_in,
     )
-    body = url.removeprefix("https://") + _VERSION
+    base, _, query = url.removeprefix("https://").partition("?")
+    pairs = sorted(query.split("&"), key=lambda kv: _QUERY_ORDER.get(kv.partition("=")[0], len(_QUERY_ORDER)))
+    body = f"{base}?{'&'.join(pairs)}{_VERSION}"
     return SHORT_TERM_PREFIX + base64.b64encode(body.encode()).decode()
 
 
