@@ -44,6 +44,16 @@ _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _SECRET_FIELDS = ("api_key", "secret_access_key", "session_token")
 
 
+class _Redacted:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
+_REDACTED = _Redacted()
+
+
 class ProviderOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     """``provider_options``: credentials, routing and family extras. ``repr`` hides secrets."""
 
@@ -79,6 +89,11 @@ class ProviderOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
                 continue
             shown.append(f"{f}=<redacted>" if f in _SECRET_FIELDS else f"{f}={v!r}")
         return f"ProviderOptions({', '.join(shown)})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What rich / pretty printers show (msgspec's default would list the secrets)."""
+        shown = [(f, getattr(self, f)) for f in self.__struct_fields__]
+        return [(f, _REDACTED if f in _SECRET_FIELDS else v) for f, v in shown if v is not None and v is not False]
 
     def as_mapping(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not None}
