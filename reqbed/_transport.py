@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._errors import ConnectionError, RequestTimeoutError
+from ._errors import ConnectionError, CredentialsError, RequestTimeoutError, ValidationError
 
 __all__ = [
     "SIGN_EXTENSION",
@@ -43,7 +43,16 @@ def apply_signature(request: httpx.Request) -> None:
     for name in _STALE:
         if name in request.headers:
             del request.headers[name]
-    request.headers.update(signer(request))
+    signed = signer(request)
+    for name, value in signed.items():
+        if not (value.isascii() and value.isprintable() and value == value.strip()):
+            # Caught here because httpx's own error would quote the header, credential and all.
+            what = "the session token" if name.lower() == "x-amz-security-token" else "the API key or access key id"
+            raise CredentialsError(
+                f"{what} contains whitespace, a control character or a non-ASCII character "
+                "(a stray newline from a file or an environment variable?); it cannot be sent"
+            )
+    request.headers.update(signed)
 
 
 class SigningTransport(httpx.BaseTransport):
@@ -82,6 +91,11 @@ def translate_transport_errors(url: str) -> Iterator[None]:
         raise RequestTimeoutError(f"{type(e).__name__} talking to {_host(url)}") from None
     except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as e:
         raise ConnectionError(f"could not talk to {_host(url)}: {type(e).__name__}: {e}") from None
+    except httpx.LocalProtocolError:
+        # Its message quotes the offending header value, which may hold a credential: never echoed.
+        raise ValidationError(f"the request to {_host(url)} could not be sent: an invalid header value") from None
+    except httpx.DecodingError as e:
+        raise ConnectionError(f"could not decode the answer from {_host(url)}: {type(e).__name__}") from None
 
 
 def _host(url: str) -> str:

@@ -309,14 +309,42 @@ def test_corrupt_streams_are_event_stream_errors(
 @pytest.mark.anyio
 @pytest.mark.parametrize(("kind", "match"), [("bad_crc", r"CRC|crc"), ("truncate", "truncated")])
 async def test_async_corrupt_streams_are_event_stream_errors(emulator: Emulator, kind: str, match: str) -> None:
-    emulator.inject(kind, after=1)
+    emulator.inject(kind, after=3)
+    got: list[reqbed.Chunk] = []
     async with reqbed.Client() as client:
-        s = await client.astream_text(MODEL, "Hello there", provider_options=po(emulator))
+        s = await client.astream_text(MODEL, "Hello there friend", provider_options=po(emulator))
         with pytest.raises(reqbed.EventStreamError, match=match):
-            await s.response()
+            await acollect(s, got)
+        assert got == [reqbed.TextChunk(text="You"), reqbed.TextChunk(text=" said:")]
         with pytest.raises(reqbed.EventStreamError):
             await s.response()
         assert in_flight(await async_pool(client)) == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("kind", "match"), [("bad_crc", r"CRC|crc"), ("truncate", "truncated")])
+async def test_async_stream_corrupt_before_its_first_chunk(emulator: Emulator, kind: str, match: str) -> None:
+    # Whether this surfaces when the stream opens or on the first read, it is never a Response.
+    emulator.inject(kind, after=1)
+
+    async def open_and_read(client: reqbed.Client) -> reqbed.Response:
+        s = await client.astream_text(MODEL, "Hello there", provider_options=po(emulator), max_retries=0)
+        return await s.response()
+
+    async with reqbed.Client() as client:
+        with pytest.raises(reqbed.EventStreamError, match=match):
+            await open_and_read(client)
+        assert in_flight(await async_pool(client)) == 0
+
+
+@pytest.mark.parametrize(("kind", "match"), [("bad_crc", r"CRC|crc"), ("truncate", "truncated")])
+def test_stream_corrupt_before_its_first_chunk(
+    emulator: Emulator, client: reqbed.Client, kind: str, match: str
+) -> None:
+    emulator.inject(kind, after=1)
+    with pytest.raises(reqbed.EventStreamError, match=match):
+        client.stream_text(MODEL, "Hello there", provider_options=po(emulator), max_retries=0).response()
+    assert in_flight(sync_pool(client)) == 0
 
 
 def test_slow_stream_still_completes(emulator: Emulator, client: reqbed.Client) -> None:
@@ -399,19 +427,30 @@ async def test_async_break_and_consumer_error_release_the_connection(emulator: E
 
 @pytest.mark.anyio
 async def test_move_on_after_around_a_slow_stream_releases_the_connection(emulator: Emulator) -> None:
-    emulator.inject("slow", delay=0.2)  # 8 events: the whole stream needs well over a second
+    emulator.inject("slow", delay=0.2)  # 11 events: the whole stream needs well over two seconds
     got: list[reqbed.Chunk] = []
     async with reqbed.Client() as client:
+        s = await client.astream_text(MODEL, "one two three four five", provider_options=po(emulator))
         with anyio.move_on_after(0.3) as scope:
-            async with await client.astream_text(MODEL, "one two three four five", provider_options=po(emulator)) as s:
-                async for chunk in s:
-                    got.append(chunk)
+            async with s:
+                await acollect(s, got)
         assert scope.cancelled_caught
         assert not any(isinstance(c, reqbed.FinishChunk) for c in got)
         assert in_flight(await async_pool(client)) == 0
         with pytest.raises(reqbed.EventStreamError):
             await s.response()
         assert (await client.agenerate_text(MODEL, "again", provider_options=po(emulator))).text == "You said: again"
+
+
+@pytest.mark.anyio
+async def test_cancelled_while_opening_a_slow_stream_releases_the_connection(emulator: Emulator) -> None:
+    emulator.inject("slow", delay=0.5)
+    async with reqbed.Client() as client:
+        with anyio.move_on_after(0.1) as scope:
+            await client.astream_text(MODEL, "never opened", provider_options=po(emulator))
+        assert scope.cancelled_caught
+        assert in_flight(await async_pool(client)) == 0
+        assert (await client.agenerate_text(MODEL, "after", provider_options=po(emulator))).text == "You said: after"
 
 
 @pytest.mark.anyio

@@ -89,6 +89,8 @@ _STATUS_CODES = {
     "model_timeout": (408, "ModelTimeoutException", "Model has timed out in processing the request."),
 }
 
+_FRONT_END = "com.amazon.coral.service"  # the x-amzn-ErrorType namespace of AWS's signature errors
+
 #: A native handler: (model id, request body) -> (response body, stream events as (bytes JSON)).
 NativeHandler = Callable[[str, dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]]]]
 _NATIVE: dict[str, NativeHandler] = {}
@@ -307,13 +309,14 @@ class Emulator:
 
     # -- routing -----------------------------------------------------------------------------
 
-    def _error(self, status: int, code: str, message: str) -> _Reply:
+    def _error(self, status: int, code: str, message: str, *, namespace: str = "com.amazon.bedrock") -> _Reply:
+        """AWS's error answer. Signature errors come from AWS's front end, whose namespace differs."""
         body = json.dumps({"message": message}).encode()
         return _Reply(
             status,
             [
                 *self._base_headers("application/json"),
-                ("x-amzn-errortype", f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+                ("x-amzn-errortype", f"{code}:http://internal.amazon.com/coral/{namespace}/"),
             ],
             body,
         )
@@ -392,7 +395,9 @@ class Emulator:
                 403, "UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix"
             )
         if not auth:
-            return self._error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+            return self._error(
+                403, "MissingAuthenticationTokenException", "Missing Authentication Token", namespace=_FRONT_END
+            )
         try:
             verify(
                 method,
@@ -404,7 +409,7 @@ class Emulator:
                 now=datetime.fromtimestamp(self.clock(), timezone.utc),
             )
         except SignatureProblem as p:
-            return self._error(p.status, p.code, p.message)
+            return self._error(p.status, p.code, p.message, namespace=_FRONT_END)
         return None
 
     def _stream_reply(self, events: list[tuple[str, bytes]], fault: Fault | None, seed_material: bytes) -> _Reply:
