@@ -354,7 +354,7 @@ def _check_breakpoints(body: dict[str, Any], placed: list[dict[str, Any]]) -> No
             "(reqbed's automatic ones count: the last tool, the last system block, one message)",
             field="prompt",
         )
-    last_long = max((i for i, b in enumerate(blocks) if b["cache_control"].get("ttl") == "1h"), default=-1)
+    last_long = max((i for i, b in enumerate(blocks) if b["cache_control"].get("ttl") == "1h"), default=0)
     for b in blocks[:last_long]:
         if b["cache_control"].get("ttl") != "1h":
             if not any(b is p for p in placed):
