@@ -198,7 +198,7 @@ def _result(spec: RoleSpec, response: httpx.Response, body: bytes) -> AwsCredent
     if status >= 300:
         err = _api_error(status, response.headers, body)
         prefix = f"STS AssumeRole of {spec.role_arn} failed: "
-        if err.code == "AccessDenied" or isinstance(err, AccessDeniedError):
+        if err.code in ("AccessDenied", "AccessDeniedException"):
             raise AccessDeniedError(
                 prefix + err.message,
                 status=err.status,
