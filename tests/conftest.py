@@ -15,6 +15,14 @@ from reqbed.testing import Emulator
 
 RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "bedrock-recordings"
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """reqbed's pytest plugin: its entry point loads it when reqbed is installed; register it here
+    otherwise (a ``pytest_plugins`` line would clash with the entry point)."""
+    from reqbed.testing import pytest_plugin
+
+    pytest_plugin.register(config)
+
 _AWS_ENV = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
