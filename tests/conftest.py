@@ -23,6 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     pytest_plugin.register(config)
 
+
 _AWS_ENV = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
