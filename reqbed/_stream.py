@@ -23,6 +23,7 @@ import msgspec
 from ._accumulator import StreamAccumulator
 from ._errors import EventStreamError, ModelStreamError, ReqbedError, map_api_error
 from ._eventstream import EventStreamDecoder, Frame
+from ._retry import Deadline, enforce_deadline
 from ._transport import translate_transport_errors
 from ._types import Chunk, Response, TextChunk
 
@@ -44,13 +45,13 @@ _decode_invoke_chunk = msgspec.json.Decoder(_InvokeChunk).decode
 class StreamCore:
     """Bytes -> chunks for one stream. ``feed`` per network read, ``close`` at end of body."""
 
-    def __init__(self, prepared: Prepared) -> None:
+    def __init__(self, prepared: Prepared, served_by: str | None = None) -> None:
         self._decoder = EventStreamDecoder()
         self._parser = prepared.formatter.stream_parser(prepared.request)
         self._invoke = prepared.formatter.endpoint == "invoke"
         self.accumulator = StreamAccumulator(prepared.request.spec.model_id)
         self._raw: list[tuple[str, bytes]] = []
-        self._served_by = prepared.request.spec.spec
+        self._served_by = served_by or prepared.request.spec.spec
         #: The error that ended this stream, once one did; ``feed`` and ``close`` raise it again.
         self.failed: ReqbedError | None = None
 
@@ -137,10 +138,18 @@ class StreamResponse:
     even when you stop early. A stream that breaks raises; it never looks complete.
     """
 
-    def __init__(self, prepared: Prepared, http: httpx.Response) -> None:
+    def __init__(
+        self,
+        prepared: Prepared,
+        http: httpx.Response,
+        *,
+        served_by: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> None:
         self._prepared = prepared
         self._http = http
-        self._core = StreamCore(prepared)
+        self._core = StreamCore(prepared, served_by)
+        self._deadline = deadline
         self._pending: deque[Chunk] = deque()
         self._bytes: Iterator[bytes] | None = None
         self._done = False
@@ -178,6 +187,8 @@ class StreamResponse:
                 raise self._core.failed  # a fault found after the chunks just delivered
             if self._closed:
                 raise EventStreamError("the stream was closed before it completed")
+            if self._deadline is not None:
+                self._deadline.check()  # the call's overall deadline (timeout=), checked between reads
             if self._bytes is None:
                 self._bytes = self._http.iter_bytes()
             with translate_transport_errors(self._prepared.url):
@@ -191,6 +202,12 @@ class StreamResponse:
         except BaseException:
             self.close()
             raise
+
+    def prime(self) -> None:
+        """Read until the first chunk is decoded (or the stream ends). Until then nothing reached the
+        caller, so a failure here may still be retried or sent to a fallback (``_fallback``)."""
+        while not self._pending and not self._done:
+            self._pull()
 
     def text_stream(self) -> Iterator[str]:
         """Only the answer's text fragments."""
@@ -217,18 +234,33 @@ class StreamResponse:
 class AsyncStreamResponse:
     """The async twin of ``StreamResponse`` (``async for``, ``async with``, ``await .response()``)."""
 
-    def __init__(self, prepared: Prepared, http: httpx.Response) -> None:
+    def __init__(
+        self,
+        prepared: Prepared,
+        http: httpx.Response,
+        *,
+        served_by: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> None:
         self._prepared = prepared
         self._http = http
-        self._core = StreamCore(prepared)
+        self._core = StreamCore(prepared, served_by)
+        self._deadline = deadline
         self._pending: deque[Chunk] = deque()
         self._bytes: AsyncIterator[bytes] | None = None
         self._done = False
         self._closed = False
 
     @classmethod
-    async def open(cls, prepared: Prepared, http: httpx.Response) -> AsyncStreamResponse:
-        self = cls(prepared, http)
+    async def open(
+        cls,
+        prepared: Prepared,
+        http: httpx.Response,
+        *,
+        served_by: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> AsyncStreamResponse:
+        self = cls(prepared, http, served_by=served_by, deadline=deadline)
         if http.status_code >= 300:
             try:
                 with translate_transport_errors(prepared.url):
@@ -265,7 +297,7 @@ class AsyncStreamResponse:
                 raise EventStreamError("the stream was closed before it completed")
             if self._bytes is None:
                 self._bytes = self._http.aiter_bytes()
-            with translate_transport_errors(self._prepared.url):
+            with translate_transport_errors(self._prepared.url), enforce_deadline(self._deadline):
                 try:
                     data: bytes | None = await self._bytes.__anext__()
                 except StopAsyncIteration:
@@ -279,6 +311,11 @@ class AsyncStreamResponse:
         except BaseException:
             await self._aclose_shielded()
             raise
+
+    async def prime(self) -> None:
+        """Async ``StreamResponse.prime``: read until the first chunk is decoded (or the stream ends)."""
+        while not self._pending and not self._done:
+            await self._pull()
 
     def text_stream(self) -> AsyncIterator[str]:
         """Only the answer's text fragments (``async for text in s.text_stream()``)."""

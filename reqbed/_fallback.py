@@ -1,0 +1,256 @@
+"""Fallback targets and the send loop: targets x attempts, under one deadline.
+
+``fallbacks=[{"model": ..., "provider_options": {...}}, ...]`` names further targets to try, in
+order, when the call's own target fails in a way another target may not (docs/reliability.md):
+
+- ``ThrottlingError`` (including ``ServiceQuotaExceededException``), ``ModelNotReadyError``,
+  ``ServiceUnavailableError``, ``ServerError``, ``ConnectionError``: after that target's retries
+  are used up;
+- ``ResourceNotFoundError`` and ``AccessDeniedError``: the model does not exist, or is not
+  enabled, in that region or account: at once (these are never retried).
+
+Nothing else moves to a fallback, and nothing does once content has reached the caller: a stream
+only returns from ``stream_text`` after its first chunk was decoded, and failures after that are
+the caller's. Each fallback is validated with the whole request before any I/O (a bad one is a
+``ValidationError`` whose field starts with ``fallbacks[i]``). A fallback's ``provider_options``
+replace the call's entirely (credentials, region, endpoint); without them it uses the call's.
+
+``run_sync`` / ``run_async`` are the loop: for each target, attempt; on an error ask the
+``RetryPolicy`` for a delay, sleep (``time.sleep`` / ``anyio.sleep``) and attempt again; when it
+says no, move to the next target if the error allows it, else raise. The deadline bounds it all.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import msgspec
+
+from ._errors import (
+    AccessDeniedError,
+    ConnectionError,
+    ModelNotReadyError,
+    ReqbedError,
+    RequestTimeoutError,
+    ResourceNotFoundError,
+    ServerError,
+    ServiceUnavailableError,
+    ThrottlingError,
+    ValidationError,
+)
+from ._retry import Deadline, RetryPolicy, enforce_deadline
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._pipeline import Prepared
+    from ._types import Response
+
+__all__ = ["FALLBACK_ERRORS", "Target", "plan_targets", "read_body", "run_async", "run_sync", "should_fallback"]
+
+logger = logging.getLogger("reqbed")
+T = TypeVar("T")
+
+#: The errors that move a call on to its next fallback target.
+FALLBACK_ERRORS: tuple[type[ReqbedError], ...] = (
+    ThrottlingError,
+    ModelNotReadyError,
+    ServiceUnavailableError,
+    ServerError,
+    ConnectionError,
+    ResourceNotFoundError,
+    AccessDeniedError,
+)
+_FALLBACK_KEYS = frozenset({"model", "provider_options"})
+
+
+def should_fallback(error: BaseException) -> bool:
+    return isinstance(error, FALLBACK_ERRORS)
+
+
+class Target:
+    """One place a call can be served: a prepared request and the ``served_by`` label it answers with."""
+
+    __slots__ = ("index", "prepared", "served_by")
+
+    def __init__(self, prepared: Prepared, served_by: str, index: int = 0) -> None:
+        self.prepared = prepared
+        self.served_by = served_by
+        self.index = index  # 0: the call's own target; i + 1: fallbacks[i]
+
+    def __repr__(self) -> str:
+        return f"Target({self.served_by!r}, index={self.index})"
+
+    def stamp(self, response: Response) -> Response:
+        """``response`` with this target's ``served_by``."""
+        if response.served_by == self.served_by:
+            return response
+        return msgspec.structs.replace(response, served_by=self.served_by)
+
+
+PrepareFn = Callable[[str, Any, Mapping[str, Any], bool], "Prepared"]
+
+
+def plan_targets(model: str, prompt: Any, opts: Mapping[str, Any], stream: bool, prepare: PrepareFn) -> list[Target]:
+    """Validate the call and every fallback (no I/O) and return the targets in the order to try."""
+    raw = opts.get("fallbacks")
+    own = {k: v for k, v in opts.items() if k != "fallbacks"}
+    prepared = [prepare(model, prompt, own, stream)]
+    if raw is None:
+        return [Target(prepared[0], prepared[0].request.spec.spec)]
+    if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes, bytearray)):
+        raise ValidationError(
+            f'must be a list of {{"model": ..., "provider_options": {{...}}}}, got {type(raw).__name__}',
+            field="fallbacks",
+        )
+    for i, fb in enumerate(raw):
+        where = f"fallbacks[{i}]"
+        if not isinstance(fb, Mapping):
+            raise ValidationError('must be a dict {"model": ..., "provider_options": {...}}', field=where)
+        unknown = sorted(str(k) for k in set(fb) - _FALLBACK_KEYS)
+        if unknown:
+            raise ValidationError(f"unknown key(s) {unknown}; known: ['model', 'provider_options']", field=where)
+        fb_model = fb.get("model")
+        if not isinstance(fb_model, str):
+            raise ValidationError("is required: a model spec string", field=f"{where}.model")
+        fb_opts = dict(own)
+        if "provider_options" in fb:
+            fb_opts["provider_options"] = fb["provider_options"]
+        try:
+            prepared.append(prepare(fb_model, prompt, fb_opts, stream))
+        except ValidationError as e:
+            raise _under(e, where) from None
+    labels = _labels(prepared)
+    return [Target(p, labels[i], i) for i, p in enumerate(prepared)]
+
+
+def _under(e: ValidationError, where: str) -> ValidationError:
+    """The same error, its field moved under ``fallbacks[i]``."""
+    if e.field is None:
+        return ValidationError(e.message, field=where)
+    text = e.message.removeprefix(f"{e.field}: ")
+    field = f"{where}.model" if e.field == "model" else f"{where}.{e.field}"
+    return ValidationError(text, field=field)
+
+
+def _labels(prepared: Sequence[Prepared]) -> list[str]:
+    """``served_by`` for each target: the model spec; ``spec@region`` where specs repeat; and
+    ``spec@region#i`` where spec and region both repeat (only credentials or endpoint differ)."""
+    specs = [p.request.spec.spec for p in prepared]
+    places = [(p.request.spec.spec, p.region) for p in prepared]
+    out = []
+    for i, (spec, region) in enumerate(places):
+        if specs.count(spec) == 1:
+            out.append(spec)
+        elif places.count((spec, region)) == 1:
+            out.append(f"{spec}@{region}")
+        else:
+            out.append(f"{spec}@{region}#{i}")
+    return out
+
+
+def sleep_sync(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+async def sleep_async(seconds: float) -> None:
+    await anyio.sleep(seconds)
+
+
+def _retry_or_give_up(
+    policy: RetryPolicy, target: Target, error: ReqbedError, retries: int, deadline: Deadline
+) -> float | None:
+    delay = policy.next_delay(error, retries, target.prepared.request.max_retries, deadline.remaining())
+    if delay is not None:
+        logger.debug(
+            "reqbed: retry %d of %s in %.3f s after %s: %s",
+            retries + 1,
+            target.served_by,
+            delay,
+            type(error).__name__,
+            error,
+        )
+    return delay
+
+
+def _after_target(
+    targets: Sequence[Target], target: Target, error: ReqbedError, previous: ReqbedError | None, deadline: Deadline
+) -> ReqbedError:
+    """The target's last error, chained to the previous target's; raises it when no fallback follows."""
+    if previous is not None and error.__cause__ is None and error is not previous:
+        error.__cause__ = previous
+    if isinstance(error, RequestTimeoutError) and deadline.expired():
+        final = deadline.error()
+        if final.message != error.message:  # a connect/read timeout cut short by the deadline: say so
+            final.__cause__ = error
+            raise final
+        raise error
+    if target.index + 1 >= len(targets) or not should_fallback(error):
+        raise error
+    logger.info(
+        "reqbed: %s failed (%s); falling back to %s",
+        target.served_by,
+        type(error).__name__,
+        targets[target.index + 1].served_by,
+    )
+    return error
+
+
+def run_sync(targets: Sequence[Target], once: Callable[[Target, Deadline], T], policy: RetryPolicy) -> T:
+    """Try ``once`` on each target in turn, with retries, until one succeeds (see the module doc)."""
+    deadline = policy.deadline(targets[0].prepared.request.timeout)
+    previous: ReqbedError | None = None
+    for target in targets:
+        retries = 0
+        while True:
+            deadline.check()
+            try:
+                return once(target, deadline)
+            except ReqbedError as e:
+                error = e
+            delay = _retry_or_give_up(policy, target, error, retries, deadline)
+            if delay is None:
+                break
+            sleep_sync(delay)
+            retries += 1
+        previous = _after_target(targets, target, error, previous, deadline)
+    raise AssertionError("unreachable")  # pragma: no cover - the last target raises
+
+
+async def run_async(
+    targets: Sequence[Target], once: Callable[[Target, Deadline], Awaitable[T]], policy: RetryPolicy
+) -> T:
+    """The async twin of ``run_sync``; the deadline also cancels an attempt in flight (``fail_after``)."""
+    deadline = policy.deadline(targets[0].prepared.request.timeout)
+    previous: ReqbedError | None = None
+    for target in targets:
+        retries = 0
+        while True:
+            deadline.check()
+            try:
+                with enforce_deadline(deadline):
+                    return await once(target, deadline)
+            except ReqbedError as e:
+                error = e
+            delay = _retry_or_give_up(policy, target, error, retries, deadline)
+            if delay is None:
+                break
+            await sleep_async(delay)
+            retries += 1
+        previous = _after_target(targets, target, error, previous, deadline)
+    raise AssertionError("unreachable")  # pragma: no cover - the last target raises
+
+
+def read_body(response: httpx.Response, deadline: Deadline) -> bytes:
+    """Read a whole (sync) body, checking the deadline between network reads."""
+    if deadline.at is None:
+        return response.read()
+    parts: list[bytes] = []
+    for part in response.iter_bytes():
+        parts.append(part)
+        deadline.check()
+    return b"".join(parts)
