@@ -78,6 +78,9 @@ FAULTS = {
     "drop": "close the connection without answering",
     "stall": "send headers and nothing more until the client gives up (streams) / never answer",
 }
+# Every fault also takes ``match="text"``: it then hits only requests whose body contains that text
+# (faults aimed at chosen calls among many concurrent ones). Status faults take ``retry_after=<s>``
+# (sent as a ``Retry-After`` header).
 
 _STATUS_CODES = {
     "throttling": (429, "ThrottlingException", "Too many requests, please wait before trying again."),
@@ -106,6 +109,7 @@ class Fault:
     kind: str
     times: int = 1
     params: dict[str, Any] = field(default_factory=dict)
+    match: bytes | None = None  # only requests whose body contains this
 
 
 class _Reply:
@@ -131,8 +135,10 @@ class Emulator:
         api_keys: set[str] | None = None,
         clock: Callable[[], float] = time.time,
         seed: int = 0,
+        backlog: int = 2048,
     ) -> None:
         self.host, self.port = host, port
+        self.backlog = backlog  # listen backlog: room for many clients connecting at once
         self.credentials = dict(credentials or {EXAMPLE_ACCESS_KEY_ID: (EXAMPLE_SECRET_ACCESS_KEY, None)})
         self.api_keys = set(api_keys or {EXAMPLE_API_KEY})
         self.clock = clock
@@ -167,22 +173,23 @@ class Emulator:
                 opts["session_token"] = token
         return opts
 
-    def inject(self, kind: str, times: int = 1, **params: Any) -> None:
-        """Make the next ``times`` requests fail with ``kind`` (see ``FAULTS``)."""
+    def inject(self, kind: str, times: int = 1, *, match: str | None = None, **params: Any) -> None:
+        """Make the next ``times`` requests fail with ``kind`` (see ``FAULTS``); with ``match``, the
+        next ``times`` requests whose body contains that text."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; known: {sorted(FAULTS)}")
         with self._lock:
-            self._faults.append(Fault(kind, times, params))
+            self._faults.append(Fault(kind, times, params, None if match is None else match.encode()))
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self, body: bytes = b"") -> Fault | None:
         with self._lock:
-            if not self._faults:
-                return None
-            f = self._faults[0]
-            f.times -= 1
-            if f.times <= 0:
-                self._faults.popleft()
-            return f
+            for f in self._faults:
+                if f.match is None or f.match in body:
+                    f.times -= 1
+                    if f.times <= 0:
+                        self._faults.remove(f)
+                    return f
+            return None
 
     def __enter__(self) -> Emulator:
         self.start()
@@ -212,7 +219,7 @@ class Emulator:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._handle, self.host, self.port)
+        server = await asyncio.start_server(self._handle, self.host, self.port, backlog=self.backlog)
         self._server = server
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
@@ -247,7 +254,7 @@ class Emulator:
                 reply = self._respond(request, body)
                 if reply.drop:
                     return
-                await self._write_reply(conn, writer, reply)
+                await self._write_reply(conn, writer, reply, reader)
                 if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
                     return
                 try:
@@ -284,19 +291,26 @@ class Emulator:
             elif isinstance(event, h11.ConnectionClosed):
                 return None, b""
 
-    async def _write_reply(self, conn: h11.Connection, writer: asyncio.StreamWriter, reply: _Reply) -> None:
+    async def _write_reply(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        reply: _Reply,
+        reader: asyncio.StreamReader | None = None,
+    ) -> None:
         headers = list(reply.headers)
         if reply.chunks is None:
             headers.append(("content-length", str(len(reply.body))))
         writer.write(conn.send(h11.Response(status_code=reply.status, headers=headers)))
         if reply.chunks is None:
             if reply.stall:
-                await asyncio.sleep(3600)
+                await writer.drain()
+                await _stall(reader)
             writer.write(conn.send(h11.Data(data=reply.body)))
         else:
             await writer.drain()
             if reply.stall:
-                await asyncio.sleep(3600)
+                await _stall(reader)
             for piece in reply.chunks:
                 if piece == b"":  # marks the end of one event: where `slow` waits
                     if reply.delay:
@@ -344,10 +358,13 @@ class Emulator:
         problem = self._authenticate(method, raw_path, raw_query, headers, body)
         if problem is not None:
             return problem
-        fault = self._next_fault()
+        fault = self._next_fault(body)
         if fault is not None:
             if fault.kind in _STATUS_CODES:
-                return self._error(*_STATUS_CODES[fault.kind])
+                reply = self._error(*_STATUS_CODES[fault.kind])
+                if "retry_after" in fault.params:
+                    reply.headers.append(("retry-after", str(fault.params["retry_after"])))
+                return reply
             if fault.kind == "drop":
                 reply = _Reply(0, [])
                 reply.drop = True
@@ -464,6 +481,22 @@ class Emulator:
         if fault is not None and fault.kind == "stall":
             reply.stall = True
         return reply
+
+
+async def _stall(reader: asyncio.StreamReader | None, limit: float = 3600.0) -> None:
+    """Send nothing until the client hangs up (or ``limit`` s), then end the connection: a stalled
+    answer never outlives the client that gave up on it."""
+    if reader is None:
+        await asyncio.sleep(limit)
+    else:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(_until_eof(reader), limit)
+    raise ConnectionResetError("the client gave up on a stalled answer")
+
+
+async def _until_eof(reader: asyncio.StreamReader) -> None:
+    while await reader.read(65536):
+        pass
 
 
 def _event_headers(event_type: str) -> dict[str, Any]:
