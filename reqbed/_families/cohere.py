@@ -187,6 +187,12 @@ def _checked_documents(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [dict(d) for d in docs]
 
 
+def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
+    """AWS's documented range for Command R (wider ones are refused by Bedrock)."""
+    if value is not None and not lo <= value <= hi:
+        raise ValidationError(f"must be between {lo} and {hi} for Command R, got {value}", field=name)
+
+
 class CohereFormatter:
     """Formatter for Command R / R+'s chat body on ``/invoke`` and ``/invoke-with-response-stream``."""
 
@@ -238,6 +244,9 @@ class CohereFormatter:
         results = [_result(p, calls) for p in parts if isinstance(p, ToolResultPart)]
         if results:
             body["tool_results"] = results
+        _check_range("temperature", opts.temperature, 0.0, 1.0)
+        _check_range("top_p", opts.top_p, 0.01, 0.99)
+        _check_range("top_k", opts.top_k, 0, 500)
         if opts.max_tokens is not None:
             body["max_tokens"] = opts.max_tokens
         if opts.temperature is not None:

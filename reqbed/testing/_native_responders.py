@@ -49,8 +49,8 @@ def _limit(text: str, budget: int | None, stops: list[str]) -> tuple[str, str | 
 
 
 def _pieces(text: str) -> list[str]:
-    words = text.split(" ")
-    return [w if i == 0 else " " + w for i, w in enumerate(words) if w or i == 0]
+    """``text`` cut before each run of whitespace: the pieces join back to exactly ``text``."""
+    return [p for p in re.split(r"(?<=\S)(?=\s)", text) if p]
 
 
 def _metrics(inp: int, out: int) -> dict[str, int]:
