@@ -135,6 +135,8 @@ def test_an_answer_without_content_is_an_error() -> None:
         p.parse(200, {}, b'{"type": "error", "error": {"type": "overloaded_error"}}')
     with pytest.raises(reqbed.ModelStreamError):
         p.parse(200, {}, b"[1, 2]")
+    with pytest.raises(reqbed.ModelStreamError, match="'id'"):
+        p.parse(200, {}, b'{"content": [{"type": "tool_use", "name": "x", "input": {}}]}')
 
 
 # -- endpoint choice -------------------------------------------------------------------------------
@@ -227,6 +229,17 @@ def test_bad_options_fail_before_sending(opts: dict[str, Any], field: str) -> No
     with pytest.raises(reqbed.ValidationError) as info:
         body_of("hi", **opts)
     assert info.value.field == field
+
+
+def test_a_large_thinking_answer_needs_streaming() -> None:
+    opts = {"thinking": {"budget_tokens": 16384}, "max_tokens": 21_334}
+    with pytest.raises(reqbed.ValidationError, match="needs streaming") as info:
+        body_of("hi", **opts)
+    assert info.value.field == "max_tokens"
+    p = prepare(MODEL, "hi", opts, stream=True, environ=ENV)
+    assert json.loads(p.body)["max_tokens"] == 21_334
+    assert body_of("hi", thinking={"budget_tokens": 16384}, max_tokens=21_333)["max_tokens"] == 21_333
+    assert body_of("hi", reasoning_effort="high")["max_tokens"] == 16384 + DEFAULT_MAX_TOKENS
 
 
 def test_thinking_that_follows_the_rules_is_sent() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +251,7 @@ def test_thinking_and_tools_round_trip(emulator: Emulator, client: reqbed.Client
 
 def test_prompt_cache_write_then_read(emulator: Emulator, client: reqbed.Client) -> None:
     po = {**emulator.provider_options(), "anthropic_prompt_cache": True, "anthropic_prompt_cache_ttl": "1h"}
-    system = "A long and unique system prompt for the cache test " * 3
+    system = f"A long system prompt for the cache test {uuid.uuid4()} " * 3  # the emulator's cache is per process
     first = client.generate_text(MODEL, "question one", system=system, provider_options=po)
     with client.stream_text(MODEL, "question one", system=system, provider_options=po) as s:
         second = s.response()

@@ -38,12 +38,20 @@ from . import _common
 from ._base import Endpoint
 from .anthropic_parse import AnthropicStreamParser, parse_message
 
-__all__ = ["ANTHROPIC_VERSION", "MAX_CACHE_BREAKPOINTS", "AnthropicFormatter", "accepts"]
+__all__ = [
+    "ANTHROPIC_VERSION",
+    "MAX_CACHE_BREAKPOINTS",
+    "MAX_NON_STREAMING_THINKING_TOKENS",
+    "AnthropicFormatter",
+    "accepts",
+]
 
 #: The only ``anthropic_version`` Bedrock accepts in an InvokeModel body.
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 #: Anthropic allows at most this many ``cache_control`` breakpoints in one request.
 MAX_CACHE_BREAKPOINTS = 4
+#: AWS's extended-thinking page: "Streaming is required when max_tokens is greater than 21,333".
+MAX_NON_STREAMING_THINKING_TOKENS = 21_333
 
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 _TEXT_DOCUMENTS = frozenset({"txt", "md", "csv", "html"})
@@ -262,6 +270,12 @@ class AnthropicFormatter:
                 body["tool_choice"] = choice
         if opts.thinking_budget is not None:
             _common.check_thinking(req, max_tokens)
+            if not req.stream and max_tokens > MAX_NON_STREAMING_THINKING_TOKENS:
+                raise ValidationError(
+                    f"with extended thinking, max_tokens above {MAX_NON_STREAMING_THINKING_TOKENS} needs streaming "
+                    f"(got {max_tokens}); use stream_text",
+                    field="max_tokens",
+                )
             body["thinking"] = {"type": "enabled", "budget_tokens": opts.thinking_budget}
         if po.additional_model_request_fields:
             body.update(po.additional_model_request_fields)

@@ -108,8 +108,12 @@ def parse_message(data: dict[str, Any], model: str) -> Response:
     """A non-streamed Messages answer -> Response."""
     if data.get("type") == "error" or "content" not in data:
         raise _common.bad_body(f"Claude's answer has no content: {str(data)[:200]}")
+    try:
+        content = _parts(data.get("content"))
+    except KeyError as e:
+        raise _common.bad_body(f"a content block of Claude's answer lacks {e}") from None
     return make_response(
-        content=_parts(data.get("content")),
+        content=content,
         finish_reason=anthropic_finish_reason(data.get("stop_reason")),
         usage=anthropic_usage(data.get("usage")),
         model=model,
