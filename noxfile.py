@@ -37,3 +37,19 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     for script in ("bench_sigv4.py", "bench_eventstream.py", "bench_client.py"):
         session.run("python", f"benchmarks/{script}")
+
+
+@nox.session
+def record(session: nox.Session) -> None:
+    """Record reqbed's own fixtures (fixtures/<family>/<scenario>.json) through reqbed's record mode.
+
+    nox -s record -- [NAME ...]                 real Amazon Bedrock (needs AWS credentials; costs money)
+    nox -s record -- --emulator [NAME ...]      the local emulator (no account); no NAME: regenerate all
+    nox -s record -- --list                     the catalog
+
+    A NAME is family/scenario (anthropic-converse/basic), a family, a scenario or a glob.
+    ``nox -s record --no-venv -- ...`` uses the current environment.
+    """
+    if session.venv_backend != "none":
+        session.install("-e", ".[dev]")
+    session.run("python", "-m", "fixtures._record", *session.posargs, env={"REQBED_FIXTURES": "record"})

@@ -71,6 +71,7 @@ FAULTS = {
     "access_denied": "403 AccessDeniedException",
     "not_found": "404 ResourceNotFoundException",
     "model_timeout": "408 ModelTimeoutException",
+    "validation": "400 ValidationException (a request Bedrock refuses, e.g. a limit reqbed cannot know)",
     "exception_frame": "streams: an exception frame after `after` events (param `exception`)",
     "bad_crc": "streams: a frame with a corrupt message CRC after `after` events",
     "truncate": "streams: the body ends cleanly, but mid-frame, after `after` events",
@@ -90,6 +91,7 @@ _STATUS_CODES = {
     "access_denied": (403, "AccessDeniedException", "You don't have access to the model with the specified model ID."),
     "not_found": (404, "ResourceNotFoundException", "The provided model identifier is invalid."),
     "model_timeout": (408, "ModelTimeoutException", "Model has timed out in processing the request."),
+    "validation": (400, "ValidationException", "Malformed input request, please reformat your input and try again."),
 }
 
 _FRONT_END = "com.amazon.coral.service"  # the x-amzn-ErrorType namespace of AWS's signature errors
