@@ -32,6 +32,7 @@ SERVICE = botocore.session.get_session().get_service_model("bedrock-runtime")
 CREDS = {"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
 CLAUDE = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
 CLAUDE_THINK = "bedrock:us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+HAIKU = "bedrock:global.anthropic.claude-haiku-4-5-20251001-v1:0"
 NOVA = "bedrock:amazon.nova-pro-v1:0"
 LLAMA = "bedrock:meta.llama3-3-70b-instruct-v1:0"
 LLAMA_VISION = "bedrock:us.meta.llama3-2-90b-instruct-v1:0"
@@ -336,7 +337,7 @@ def test_bad_redacted_thinking_is_refused() -> None:
 def test_prompt_cache_points_after_tools_system_and_last_message(ttl: str | None) -> None:
     po = {"anthropic_prompt_cache": True, **({"anthropic_prompt_cache_ttl": ttl} if ttl else {})}
     prompt = [U, turn("assistant", txt("yo")), turn("user", txt("more"))]
-    body = body_for(CLAUDE, prompt, system="S", tools=[ADD], provider_options=po)
+    body = body_for(HAIKU, prompt, system="S", tools=[ADD], provider_options=po)
     point = {"cachePoint": {"type": "default", **({"ttl": ttl} if ttl else {})}}
     assert body["toolConfig"]["tools"][-1] == point
     assert _points(body["toolConfig"]["tools"]) == [1]
@@ -351,13 +352,13 @@ def test_prompt_cache_on_a_chosen_message_and_explicit_marks() -> None:
         turn("assistant", txt("ok")),
         turn("user", txt("q")),
     ]
-    body = body_for(CLAUDE, prompt, provider_options={"anthropic_prompt_cache": True, "anthropic_cache_messages": 0})
+    body = body_for(HAIKU, prompt, provider_options={"anthropic_prompt_cache": True, "anthropic_cache_messages": 0})
     # the explicit mark is the message's last block already: not doubled; the last message gets none
     assert body["messages"][0]["content"] == [{"text": "big doc"}, {"cachePoint": {"type": "default"}}]
     assert _points(body["messages"][2]["content"]) == []
     # without the option, an explicit mark (with its ttl) is kept where it stands
     prompt = [turn("user", txt("a", cache_control={**EPHEMERAL, "ttl": "1h"}), txt("b"))]
-    assert body_for(CLAUDE, prompt)["messages"][0]["content"] == [
+    assert body_for(HAIKU, prompt)["messages"][0]["content"] == [
         {"text": "a"},
         {"cachePoint": {"type": "default", "ttl": "1h"}},
         {"text": "b"},
@@ -366,18 +367,18 @@ def test_prompt_cache_on_a_chosen_message_and_explicit_marks() -> None:
 
 def test_never_more_than_four_cache_points() -> None:
     marked = [txt(f"t{i}", cache_control=EPHEMERAL) for i in range(4)]
-    assert len(_points(body_for(CLAUDE, [turn("user", *marked)])["messages"][0]["content"])) == 4
-    refused("prompt", CLAUDE, [turn("user", *marked, txt("x", cache_control=EPHEMERAL))])
+    assert len(_points(body_for(HAIKU, [turn("user", *marked)])["messages"][0]["content"])) == 4
+    refused("prompt", HAIKU, [turn("user", *marked, txt("x", cache_control=EPHEMERAL))])
     # three explicit marks + system + last message = 5
     po = {"anthropic_prompt_cache": True}
-    refused("prompt", CLAUDE, [turn("user", *marked[:3], txt("x"))], system="S", provider_options=po)
+    refused("prompt", HAIKU, [turn("user", *marked[:3], txt("x"))], system="S", provider_options=po)
     refused(
         "provider_options.anthropic_cache_messages",
-        CLAUDE,
+        HAIKU,
         "hi",
         provider_options={**po, "anthropic_cache_messages": 3},
     )
-    refused("prompt.cache_control.ttl", CLAUDE, [turn("user", txt("a", cache_control={**EPHEMERAL, "ttl": "2h"}))])
+    refused("prompt.cache_control.ttl", HAIKU, [turn("user", txt("a", cache_control={**EPHEMERAL, "ttl": "2h"}))])
 
 
 def test_caching_is_refused_for_models_without_it() -> None:
@@ -385,6 +386,19 @@ def test_caching_is_refused_for_models_without_it() -> None:
     refused("provider_options.anthropic_prompt_cache", LLAMA, "hi", provider_options=po)
     refused("prompt", LLAMA, [turn("user", txt("a", cache_control=EPHEMERAL))])
     assert _points(body_for(NOVA, "hi", provider_options=po)["messages"][0]["content"]) == [1]
+    # AWS's prompt-caching page: Claude 3 and Claude 3.5 Sonnet v1 have none
+    for model in (
+        CLAUDE,
+        "bedrock:anthropic.claude-3-haiku-20240307-v1:0",
+        "bedrock:anthropic.claude-3-opus-20240229-v1:0",
+    ):
+        refused("provider_options.anthropic_prompt_cache", model, "hi", provider_options=po)
+    for model in (
+        "bedrock:us.anthropic.claude-3-5-haiku-20241022-v1:0",
+        CLAUDE_THINK,
+        "bedrock:us.anthropic.claude-opus-4-1-20250805-v1:0",
+    ):
+        assert _points(body_for(model, "hi", provider_options=po)["messages"][0]["content"]) == [1]
 
 
 def test_additional_fields_top_k_and_betas() -> None:
@@ -419,7 +433,8 @@ DOC_NAME = st.from_regex(r"[A-Za-z0-9()\[\]-]{1,10}( [A-Za-z0-9]{1,5})?", fullma
 # model -> (images, documents, thinking, caching)
 MODELS = {
     CLAUDE_THINK: (True, True, True, True),
-    CLAUDE: (True, True, False, True),
+    CLAUDE: (True, True, False, False),
+    HAIKU: (True, True, True, True),
     NOVA: (True, True, False, True),
     LLAMA_VISION: (True, True, False, False),
     LLAMA: (False, True, False, False),

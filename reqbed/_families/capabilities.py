@@ -5,6 +5,7 @@ Sources: AWS's "Supported models and model features" table for the Converse API.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ._base import Capabilities
@@ -19,11 +20,19 @@ def _base(spec: ModelSpec) -> str:
     return (spec.base_model or spec.model_id).lower()
 
 
+#: Claude generations named ``claude-<tier>-<major>`` (4 and later).
+_MODERN_CLAUDE = re.compile(r"claude-(?:sonnet|opus|haiku)-\d")
+#: Prompt caching on Bedrock (AWS's prompt-caching page): Claude 3.7 Sonnet, 3.5 Haiku, every Claude 4+;
+#: 3.5 Sonnet v2 only for accounts from the preview. Not Claude 3 Haiku/Sonnet/Opus nor 3.5 Sonnet v1.
+_CACHING_CLAUDE = ("claude-3-7", "claude-3-5-haiku", "claude-3-5-sonnet-20241022")
+
+
 def anthropic(spec: ModelSpec) -> Capabilities:
     base = _base(spec)
     old = any(x in base for x in ("claude-v2", "claude-instant"))
-    thinking = any(x in base for x in ("claude-3-7", "claude-sonnet-4", "claude-opus-4", "claude-haiku-4"))
-    caching = not old and "claude-3-sonnet" not in base and "claude-3-opus" not in base
+    modern = _MODERN_CLAUDE.search(base) is not None
+    thinking = modern or "claude-3-7" in base
+    caching = modern or any(x in base for x in _CACHING_CLAUDE)
     return Capabilities(
         tools=not old,
         streaming_tools=not old,
