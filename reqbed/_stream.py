@@ -45,8 +45,10 @@ _decode_invoke_chunk = msgspec.json.Decoder(_InvokeChunk).decode
 class StreamCore:
     """Bytes -> chunks for one stream. ``feed`` per network read, ``close`` at end of body."""
 
-    def __init__(self, prepared: Prepared, served_by: str | None = None) -> None:
+    def __init__(self, prepared: Prepared, served_by: str | None = None, *, request_id: str | None = None) -> None:
         self._decoder = EventStreamDecoder()
+        # Errors inside the stream carry the request id of the HTTP answer that carried the stream.
+        self._error_headers = {"x-amzn-requestid": request_id} if request_id else {}
         self._parser = prepared.formatter.stream_parser(prepared.request)
         self._invoke = prepared.formatter.endpoint == "invoke"
         self.accumulator = StreamAccumulator(prepared.request.spec.model_id)
@@ -92,9 +94,10 @@ class StreamCore:
         mtype = frame.message_type
         if mtype == "exception":
             code = frame.exception_type or "UnknownException"
-            raise map_api_error(None, {"x-amzn-errortype": code}, frame.payload)
-        if mtype == "error":
-            raise ReqbedError(f"stream error {frame.error_code}: {frame.error_message}")
+            raise map_api_error(None, {**self._error_headers, "x-amzn-errortype": code}, frame.payload)
+        if mtype == "error":  # ``:error-code`` / ``:error-message`` headers, no payload
+            headers = {**self._error_headers, "x-amzn-errortype": frame.error_code or "UnknownError"}
+            raise map_api_error(None, headers, msgspec.json.encode({"message": frame.error_message or ""}))
         if mtype != "event":
             raise EventStreamError(f"unknown :message-type {mtype!r}")
         event_type = frame.event_type or ""
@@ -148,7 +151,7 @@ class StreamResponse:
     ) -> None:
         self._prepared = prepared
         self._http = http
-        self._core = StreamCore(prepared, served_by)
+        self._core = StreamCore(prepared, served_by, request_id=http.headers.get("x-amzn-requestid"))
         self._deadline = deadline
         self._pending: deque[Chunk] = deque()
         self._bytes: Iterator[bytes] | None = None
@@ -244,7 +247,7 @@ class AsyncStreamResponse:
     ) -> None:
         self._prepared = prepared
         self._http = http
-        self._core = StreamCore(prepared, served_by)
+        self._core = StreamCore(prepared, served_by, request_id=http.headers.get("x-amzn-requestid"))
         self._deadline = deadline
         self._pending: deque[Chunk] = deque()
         self._bytes: AsyncIterator[bytes] | None = None

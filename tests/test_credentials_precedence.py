@@ -265,6 +265,39 @@ def test_endpoint_precedence(
     assert str(seen[0].url) == f"{expected}/model/anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse"
 
 
+@pytest.mark.parametrize(
+    ("where", "url"),
+    [
+        ("provider_options", "http://bedrock.example.com"),
+        ("provider_options", "http://10.0.0.7:8080"),
+        ("env", "http://bedrock-proxy.internal:80"),
+        ("env_generic", "http://192.168.1.20"),
+    ],
+)
+def test_plain_http_to_a_non_loopback_host_fails_before_any_io(
+    monkeypatch: pytest.MonkeyPatch, where: str, url: str
+) -> None:
+    def no_io(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"I/O happened: {request.url}")
+
+    opts: dict[str, Any] = {"access_key_id": "AKIDEXAMPLE", "secret_access_key": SECRET}
+    if where == "provider_options":
+        opts["endpoint_url"] = url
+    elif where == "env":
+        monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", url)
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    with reqbed.Client(transport=httpx.MockTransport(no_io)) as client:
+        with pytest.raises(reqbed.ValidationError, match="plain http") as info:
+            client.generate_text(MODEL, "hi", provider_options=opts)
+        with pytest.raises(reqbed.ValidationError, match="plain http"):
+            client.stream_text(MODEL, "hi", provider_options=opts)
+    assert info.value.field is not None
+    assert "endpoint" in info.value.field.lower()
+    if where != "provider_options":
+        assert "AWS_ENDPOINT_URL" in info.value.field
+
+
 def test_arn_region_picks_the_default_endpoint() -> None:
     seen: list[httpx.Request] = []
     with _recording_client(seen) as client:

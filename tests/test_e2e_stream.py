@@ -7,6 +7,7 @@ fails or is cancelled, no request may still hold a connection.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -252,6 +253,8 @@ EXCEPTIONS = [
 
 def _check_stream_error(err: reqbed.APIError, exc: str) -> None:
     assert err.code == exc[0].upper() + exc[1:]
+    assert err.request_id  # the stream's HTTP answer's x-amzn-RequestId
+    assert re.fullmatch(r"[0-9a-f-]{36}", err.request_id)
     assert err.aws_message == "Too many tokens, please wait."
     if isinstance(err, reqbed.ModelStreamError):
         assert err.original_status_code == 500

@@ -452,3 +452,14 @@ def test_python_dash_m_starts_the_emulator() -> None:
     assert f"http://127.0.0.1:{port}" in out
     assert EXAMPLE_ACCESS_KEY_ID in out
     assert "Traceback" not in err
+
+
+def test_the_request_log_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reqbed.testing.emulator as emulator_module
+
+    monkeypatch.setattr(emulator_module, "_MAX_LOGGED", 4)
+    with Emulator() as emu, httpx.Client() as c:
+        for i in range(9):
+            c.post(f"{emu.endpoint_url}/nowhere/{i}")
+        assert 2 <= len(emu.requests) <= 4
+        assert emu.requests[-1]["path"] == "/nowhere/8"

@@ -210,15 +210,25 @@ def test_corrupt_crc_is_an_event_stream_error() -> None:
         core.feed(bytes(bad))
 
 
-def test_error_message_type_frame_raises_reqbed_error() -> None:
-    frame = encode_frame(
-        {":message-type": "error", ":error-code": "InternalFailure", ":error-message": "stream broke"}, b""
-    )
-    core = StreamCore(prepared())
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        ("InternalFailure", reqbed.ServerError),
+        ("ThrottlingException", reqbed.ThrottlingError),
+        ("SomethingNew", reqbed.APIError),
+    ],
+)
+def test_error_message_type_frame_raises_the_mapped_error(code: str, cls: type[reqbed.APIError]) -> None:
+    frame = encode_frame({":message-type": "error", ":error-code": code, ":error-message": "stream broke"}, b"")
+    core = StreamCore(prepared(), request_id="0c1f6f2e-3f6b-4a4e-9d57-000000000001")
     for b in frame[:-1]:
         assert core.feed(bytes([b])) == []
-    with pytest.raises(reqbed.ReqbedError, match=r"InternalFailure.*stream broke"):
+    with pytest.raises(cls, match=rf"{code}.*stream broke") as info:
         core.feed(frame[-1:])
+    assert isinstance(info.value, reqbed.ReqbedError)
+    assert info.value.code == code
+    assert info.value.aws_message == "stream broke"
+    assert info.value.request_id == "0c1f6f2e-3f6b-4a4e-9d57-000000000001"
 
 
 def test_unknown_message_type_is_refused() -> None:
@@ -249,10 +259,19 @@ def test_exception_frame_raises_the_mapped_error(exc: str, cls: type[reqbed.APIE
     err = info.value
     assert err.code == exc[0].upper() + exc[1:]
     assert err.aws_message == "it broke"
+    assert err.request_id is None  # no HTTP answer here; see the next test
     assert "it broke" in str(err)
     if isinstance(err, reqbed.ModelStreamError):
         assert err.original_status_code == 424
         assert err.original_message == "the model failed"
+
+
+def test_stream_errors_carry_the_request_id_of_the_http_answer() -> None:
+    core = StreamCore(prepared(), request_id="7d243dfd-6f43-4621-8425-7192436c60c1")
+    with pytest.raises(reqbed.ThrottlingError) as info:
+        core.feed(exception_frame("throttlingException", {"message": "slow down"}))
+    assert info.value.request_id == "7d243dfd-6f43-4621-8425-7192436c60c1"
+    assert "7d243dfd-6f43-4621-8425-7192436c60c1" in str(info.value)
 
 
 def test_chunks_before_an_exception_frame_in_the_same_read_are_delivered_first() -> None:

@@ -94,6 +94,7 @@ _STATUS_CODES = {
     "validation": (400, "ValidationException", "Malformed input request, please reformat your input and try again."),
 }
 
+_MAX_LOGGED = 10_000  # requests kept in ``Emulator.requests``
 _FRONT_END = "com.amazon.coral.service"  # the x-amzn-ErrorType namespace of AWS's signature errors
 
 #: A native handler: (model id, request body) -> (response body, stream events as (bytes JSON)).
@@ -350,6 +351,8 @@ class Emulator:
         raw_path, _, raw_query = target.partition("?")
         headers = {k.decode().lower(): v.decode("latin-1") for k, v in request.headers}
         method = request.method.decode()
+        if len(self.requests) >= _MAX_LOGGED:  # a long-running emulator keeps only recent requests
+            del self.requests[: _MAX_LOGGED // 2]
         self.requests.append({"method": method, "path": raw_path, "headers": headers, "body": body})
         parts = raw_path.split("/")
         if method != "POST" or len(parts) != 4 or parts[1] != "model":
