@@ -416,3 +416,45 @@ async def test_non_2xx_json_body_on_an_async_stream_endpoint_is_the_mapped_error
     )
     with pytest.raises(reqbed.ThrottlingError, match="slow down"):
         await AsyncStreamResponse.open(p, http)
+
+
+BAD_TOOL_STREAM = b"".join(
+    [
+        event("messageStart", {"role": "assistant"}),
+        delta(0, {"text": "Calling wx."}),
+        event("contentBlockStop", {"contentBlockIndex": 0}),
+        event("contentBlockStart", {"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "t1", "name": "wx"}}}),
+        delta(1, {"toolUse": {"input": '{"city": "Par'}}),
+        event("contentBlockStop", {"contentBlockIndex": 1}),
+        *END,
+    ]
+)
+
+
+def _stream_handler(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, headers={"content-type": "application/vnd.amazon.eventstream"}, content=BAD_TOOL_STREAM)
+
+
+def test_bad_tool_json_through_the_client_names_the_tool() -> None:
+    got: list[Chunk] = []
+    with reqbed.Client(transport=httpx.MockTransport(_stream_handler)) as client:
+        s = client.stream_text(MODEL, "hi", tools=[{"name": "wx"}], provider_options={"use_converse": True, **CREDS})
+        with pytest.raises(reqbed.ModelStreamError, match=r"'wx'.*invalid JSON"):
+            got.extend(s)
+        with pytest.raises(reqbed.ModelStreamError):
+            s.response()
+    assert got[0] == TextChunk(text="Calling wx.")
+    assert not any(isinstance(c, ToolCallChunk) for c in got)
+
+
+@pytest.mark.anyio
+async def test_async_bad_tool_json_through_the_client_names_the_tool() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return _stream_handler(request)
+
+    async with reqbed.Client(async_transport=httpx.MockTransport(handler)) as client:
+        s = await client.astream_text(
+            MODEL, "hi", tools=[{"name": "wx"}], provider_options={"use_converse": True, **CREDS}
+        )
+        with pytest.raises(reqbed.ModelStreamError, match=r"'wx'.*invalid JSON"):
+            await s.response()
