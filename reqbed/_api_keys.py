@@ -34,7 +34,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qsl
 
 from . import _clock
 from ._credentials import DEFAULT_REGION, explicit_region
@@ -66,6 +65,8 @@ WARN_REMAINING = timedelta(minutes=5)
 _PRESIGN_URL = "https://bedrock.amazonaws.com/?Action=CallWithBearerToken"
 _VERSION = "&Version=1"
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+_STAMP = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_READ = frozenset({"Action", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires"})
 _UTC = timezone.utc
 
 _warned_lock = threading.Lock()
@@ -98,18 +99,31 @@ def decode_short_term_key(key: str) -> ShortTermKeyInfo | None:
     if not sep:
         return None
     params: dict[str, str] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        params.setdefault(name, value)
+    for item in query.split("&"):  # only the three fields below are read; first occurrence wins
+        name, _, value = item.partition("=")
+        if name in _READ and name not in params:
+            params[name] = value
     if params.get("Action") != "CallWithBearerToken":
         return None
-    scope = params.get("X-Amz-Credential", "").split("/")
+    scope = params.get("X-Amz-Credential", "").replace("%2F", "/").replace("%2f", "/").split("/")
     if len(scope) != 5 or scope[3] != "bedrock" or scope[4] != "aws4_request" or not scope[2]:
         return None
+    stamp, expires_s = params.get("X-Amz-Date", ""), params.get("X-Amz-Expires", "")
+    if not (_STAMP.fullmatch(stamp) and expires_s.isdigit() and expires_s.isascii()):
+        return None
     try:
-        issued_at = datetime.strptime(params.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=_UTC)
-        expires = int(params.get("X-Amz-Expires", ""))
+        issued_at = datetime(
+            int(stamp[0:4]),
+            int(stamp[4:6]),
+            int(stamp[6:8]),
+            int(stamp[9:11]),
+            int(stamp[11:13]),
+            int(stamp[13:15]),
+            tzinfo=_UTC,
+        )
     except ValueError:
         return None
+    expires = int(expires_s)
     if expires <= 0:
         return None
     return ShortTermKeyInfo(region=scope[2], issued_at=issued_at, expires_at=issued_at + timedelta(seconds=expires))
