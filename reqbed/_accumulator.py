@@ -124,6 +124,8 @@ class StreamAccumulator:
             self._content.append(RedactedThinkingPart(data=chunk.redacted))
         elif isinstance(chunk, ThinkingChunk):
             self._flush_text()
+            if self._signature is not None and chunk.text:
+                self._flush_thinking()  # a signature closes its block: this text starts the next one
             self._thinking.append(chunk.text)
             if chunk.signature:
                 self._signature = chunk.signature
