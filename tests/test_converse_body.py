@@ -315,12 +315,28 @@ THINKING_RULES = [
     ({"thinking": {"budget_tokens": 2048}, "top_k": 5}, "top_k"),
     ({"thinking": {"budget_tokens": 2048}, "tools": [ADD], "tool_choice": "any"}, "tool_choice"),
     ({"thinking": {"budget_tokens": 2048}, "tools": [ADD], "tool_choice": "add"}, "tool_choice"),
+    ({"thinking": {"budget_tokens": 2048}, "top_p": 0.9}, "top_p"),
 ]
 
 
 @pytest.mark.parametrize(("opts", "field"), THINKING_RULES)
 def test_thinking_rules(opts: dict[str, Any], field: str) -> None:
     refused(field, CLAUDE_THINK, "hi", **opts)
+
+
+def test_thinking_tool_loop_needs_the_thinking_replayed() -> None:
+    opts = {"tools": [ADD], "thinking": {"budget_tokens": 1024}}
+    refused("prompt", CLAUDE_THINK, ROUND_TRIP, **opts)
+    refused("prompt", CLAUDE_THINK, [*ROUND_TRIP, turn("user", txt("and?"))], **opts)
+    unsigned = {"type": "thinking", "text": "sum"}
+    refused("prompt", CLAUDE_THINK, [U, turn("assistant", unsigned, call()), turn("tool", res())], **opts)
+    thought = {**unsigned, "signature": "sig"}
+    prompt = [U, turn("assistant", txt("let me add"), call(), thought), turn("tool", res())]
+    body = body_for(CLAUDE_THINK, prompt, top_p=0.95, **opts)
+    # the thinking leads its turn, whatever order it was given in
+    assert [next(iter(b)) for b in body["messages"][1]["content"]] == ["reasoningContent", "text", "toolUse"]
+    # a finished tool loop (a plain answer after it) is no longer pending
+    body_for(CLAUDE_THINK, [*ROUND_TRIP, turn("assistant", txt("5")), turn("user", txt("thanks"))], **opts)
 
 
 def test_thinking_is_refused_where_unsupported() -> None:
@@ -489,6 +505,9 @@ def calls(draw: st.DrawFn) -> dict[str, Any]:
         po = {"anthropic_prompt_cache": True, "anthropic_prompt_cache_ttl": draw(st.sampled_from(["5m", "1h"]))}
     if thinking and draw(st.booleans()):
         opts["thinking"] = {"budget_tokens": draw(st.integers(1024, 4000))}
+        for t in prompt:  # Anthropic: an answered tool-calling turn starts with its thinking
+            if t["role"] == "assistant" and isinstance(t["content"], list):
+                t["content"].append({"type": "thinking", "text": "hm", "signature": "sig"})  # sent first anyway
         opts["tool_choice"] = draw(st.sampled_from([None, "auto", "none"]) if tools else st.none())
     else:
         opts["temperature"] = draw(st.none() | st.floats(0, 1))

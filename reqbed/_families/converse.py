@@ -177,6 +177,9 @@ def _messages(req: ChatRequest) -> list[dict[str, Any]]:
             merged[-1]["content"].extend(blocks)
         else:
             merged.append({"role": role, "content": blocks})
+    for turn in merged:  # reasoning leads its turn (Anthropic requires it; every model emits it first)
+        if turn["role"] == "assistant":
+            turn["content"].sort(key=lambda b: "reasoningContent" not in b)
     return merged
 
 
