@@ -541,3 +541,36 @@ def test_cache_is_never_keyed_by_a_secret(sts_env: str, fake: FakeTime, bedrock:
     cached = _sts._cache[keys[0]]
     assert EXAMPLE_SECRET_ACCESS_KEY not in repr(cached)
     assert cached.secret_access_key not in repr(cached)
+
+
+def test_one_refresh_across_threads_and_event_loops(sts_env: str, fake: FakeTime, bedrock: Emulator) -> None:
+    """Two asyncio loops, two trio runs and plain threads, all at once: still one STS call."""
+    options = po(bedrock, **SOURCE, duration_seconds=900)
+    with reqbed.Client(clock=Clock(fake)) as client:
+        client.generate_text(MODEL, "warm up", provider_options=options)
+        before = len(issued())
+        fake.advance(1000)
+        start = threading.Barrier(6)
+
+        async def many() -> None:
+            start.wait()  # every loop and thread starts together
+            async with anyio.create_task_group() as tg:
+                for _ in range(20):
+                    tg.start_soon(lambda: client.agenerate_text(MODEL, "hi", provider_options=options))
+
+        def loop(backend: str) -> None:
+            anyio.run(many, backend=backend)
+
+        def plain(_: str) -> None:
+            start.wait()
+            for _ in range(5):
+                client.generate_text(MODEL, "hi", provider_options=options)
+
+        with ThreadPoolExecutor(6) as pool:
+            futures = [pool.submit(loop, b) for b in ("asyncio", "asyncio", "trio", "trio")]
+            futures += [pool.submit(plain, "") for _ in range(2)]
+            for f in futures:
+                f.result()
+    assert len(issued()) == before + 1
+    assert len(bedrock.requests) == 1 + 4 * 20 + 2 * 5
+    assert {akid_of(r) for r in bedrock.requests[1:]} == {issued()[-1].access_key_id}
