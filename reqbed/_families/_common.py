@@ -9,9 +9,7 @@ from .._types import (
     ContentPart,
     DocumentPart,
     ImagePart,
-    RedactedThinkingPart,
     TextPart,
-    ThinkingPart,
     ToolCall,
     ToolResultPart,
 )
@@ -106,26 +104,6 @@ def check_thinking(req: ChatRequest, max_tokens: int | None) -> None:
     top_p = req.options.top_p
     if top_p is not None and not 0.95 <= top_p <= 1:
         raise ValidationError(f"extended thinking allows top_p between 0.95 and 1, got {top_p}", field="top_p")
-    _check_thinking_replay(req)
-
-
-def _check_thinking_replay(req: ChatRequest) -> None:
-    """Anthropic: in a tool loop with thinking on, the answered assistant turn carries its (signed or
-    redacted) thinking; the formatters send it first in that turn."""
-    last = next((i for i in range(len(req.messages) - 1, -1, -1) if req.messages[i].role == "assistant"), None)
-    if last is None:
-        return
-    pending = any(isinstance(p, ToolResultPart) for m in req.messages[last + 1 :] for p in m.content)
-    replayed = any(
-        isinstance(p, RedactedThinkingPart) or (isinstance(p, ThinkingPart) and p.signature)
-        for p in req.messages[last].content
-    )
-    if pending and not replayed:
-        raise ValidationError(
-            "with extended thinking on, the assistant turn whose tool calls are being answered must carry its "
-            "thinking (with its signature): send back response.message unchanged, or turn thinking off for this call",
-            field="prompt",
-        )
 
 
 def history_tool_names(req: ChatRequest) -> list[str]:
