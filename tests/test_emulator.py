@@ -463,3 +463,40 @@ def test_the_request_log_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
             c.post(f"{emu.endpoint_url}/nowhere/{i}")
         assert 2 <= len(emu.requests) <= 4
         assert emu.requests[-1]["path"] == "/nowhere/8"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"messages": [{"role": "user", "content": [{"toolUse": {"name": "x", "input": {}}}]}]},
+        {"messages": ["hi"]},
+        {"messages": [{"role": "user", "content": [{"text": 5}]}]},
+        {"messages": HELLO, "inferenceConfig": "x"},
+        {"messages": HELLO, "inferenceConfig": {"maxTokens": True}},
+        {"messages": HELLO, "inferenceConfig": {"stopSequences": "ab"}},
+        {"messages": HELLO, "toolConfig": {"tools": "x"}},
+        {"messages": HELLO, "system": "x"},
+        {"messages": HELLO, "additionalModelRequestFields": {"thinking": "x"}},
+        {"messages": HELLO, "toolConfig": {"tools": [{"toolSpec": {"name": "t"}}], "toolChoice": {"tool": {}}}},
+        [1, 2],
+    ],
+)
+@pytest.mark.parametrize("action", ["converse", "converse-stream"])
+def test_malformed_bodies_are_400_not_a_dropped_connection(emulator: Emulator, body: Any, action: str) -> None:
+    path = f"/model/{MODEL_ID.replace(':', '%3A')}/{action}"
+    status, code, message = error_of(send(signed(emulator, json.dumps(body).encode(), path)))
+    assert (status, code) == (400, "ValidationException")
+    assert message
+    assert send(signed(emulator, BODY)).status_code == 200  # and the emulator keeps serving
+
+
+@pytest.mark.parametrize("kind", ["exception_frame", "bad_crc", "truncate"])
+def test_a_stream_fault_placed_past_the_end_still_happens(emulator: Emulator, kind: str) -> None:
+    emulator.inject(kind, after=10_000)
+    with reqbed.Client() as client, pytest.raises(reqbed.ReqbedError):
+        client.stream_text(
+            f"bedrock:{MODEL_ID}",
+            "Hi",
+            provider_options={**emulator.provider_options(), "use_converse": True},
+            max_retries=0,
+        ).response()

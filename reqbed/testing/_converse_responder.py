@@ -70,6 +70,8 @@ def validate(body: Any) -> None:
         for b in content:
             if not isinstance(b, dict) or len(b) != 1:
                 raise BadRequest(f"messages.{i}.content: each block must have exactly one member")
+            if "text" in b and not isinstance(b["text"], str):
+                raise BadRequest(f"messages.{i}.content: text must be a string")
             if "text" in b and not str(b["text"]).strip():
                 raise BadRequest(f"messages.{i}.content: text content blocks must be non-empty")
             if "toolUse" in b:
@@ -82,9 +84,22 @@ def validate(body: Any) -> None:
     if uses_tools and not (body.get("toolConfig") or {}).get("tools"):
         raise BadRequest("The toolConfig field must be defined when using toolUse and toolResult content blocks.")
     inference = body.get("inferenceConfig") or {}
+    if not isinstance(inference, dict):
+        raise BadRequest("inferenceConfig: must be an object")
+    system = body.get("system")
+    if system is not None and not (isinstance(system, list) and all(isinstance(b, dict) for b in system)):
+        raise BadRequest("system: must be a list of content blocks")
+    tool_config = body.get("toolConfig")
+    if tool_config is not None:
+        tools = tool_config.get("tools") if isinstance(tool_config, dict) else None
+        if not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools):
+            raise BadRequest("toolConfig.tools: must be a list of tools")
     mt = inference.get("maxTokens")
-    if mt is not None and (not isinstance(mt, int) or mt < 1):
+    if mt is not None and (not isinstance(mt, int) or isinstance(mt, bool) or mt < 1):
         raise BadRequest("inferenceConfig.maxTokens: must be at least 1")
+    stops = inference.get("stopSequences")
+    if stops is not None and (not isinstance(stops, list) or not all(isinstance(x, str) and x for x in stops)):
+        raise BadRequest("inferenceConfig.stopSequences: must be a list of non-empty strings")
     points = sum(
         1
         for blocks in [body.get("system") or [], (body.get("toolConfig") or {}).get("tools") or []]

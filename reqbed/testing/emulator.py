@@ -254,7 +254,10 @@ class Emulator:
                 request, body = await self._read_request(conn, reader)
                 if request is None:
                     return
-                reply = self._respond(request, body)
+                try:
+                    reply = self._respond(request, body)
+                except Exception as e:  # an emulator bug: answer 500 rather than drop the connection
+                    reply = self._error(500, "InternalServerException", f"emulator error: {type(e).__name__}: {e}")
                 if reply.drop:
                     return
                 await self._write_reply(conn, writer, reply, reader)
@@ -399,6 +402,14 @@ class Emulator:
                 ]
         except converse.BadRequest as e:
             return self._error(400, "ValidationException", str(e))
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
+            # A body of the wrong shape: AWS answers its generic 400; the detail helps whoever sent it.
+            return self._error(
+                400,
+                "ValidationException",
+                "Malformed input request, please reformat your input and try again. "
+                f"(emulator: {type(e).__name__}: {e})",
+            )
         if not stream:
             reply = _Reply(200, self._base_headers("application/json"), json.dumps(answer).encode())
             if fault is not None and fault.kind == "stall":
@@ -436,7 +447,8 @@ class Emulator:
 
     def _stream_reply(self, events: list[tuple[str, bytes]], fault: Fault | None, seed_material: bytes) -> _Reply:
         frames: list[bytes] = []
-        after = int(fault.params.get("after", 2)) if fault else -1
+        # a fault positioned past the last event replaces the last one: it always happens
+        after = min(int(fault.params.get("after", 2)), len(events) - 1) if fault else -1
         for i, (event_type, payload) in enumerate(events):
             if fault is not None and i == after:
                 if fault.kind == "exception_frame":
