@@ -10,7 +10,7 @@ This module is a thin facade: everything lives in private modules and is re-expo
 
 from __future__ import annotations
 
-import threading
+import threading as _threading
 from typing import TYPE_CHECKING, Any
 
 from ._api_keys import abedrock_api_key, bedrock_api_key
@@ -120,7 +120,7 @@ __all__ = [
     "stream_text",
 ]
 
-_default_lock = threading.Lock()
+_default_lock = _threading.Lock()
 _default: Client | None = None
 
 

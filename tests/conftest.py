@@ -16,6 +16,10 @@ from reqbed.testing import Emulator
 RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "bedrock-recordings"
 
 
+# reqbed's own suite runs in replay mode: any real (non-loopback) request reqbed makes raises.
+os.environ.setdefault("REQBED_FIXTURES", "replay")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """reqbed's pytest plugin: its entry point loads it when reqbed is installed; register it here
     otherwise (a ``pytest_plugins`` line would clash with the entry point)."""

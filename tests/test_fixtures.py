@@ -449,3 +449,24 @@ def test_our_conftest_registers_the_plugin_once_either_way(
         clash = pytester.runpytest_subprocess("-p", "no:cacheprovider")
         assert clash.ret != 0
         clash.stderr.fnmatch_lines(["*already registered*"])
+
+
+def test_plugin_blocks_nothing_unless_asked(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installing reqbed must not change a user's suite: without REQBED_FIXTURES and without the
+    fixture or mark, reqbed's transports are left alone; with REQBED_FIXTURES=replay they are guarded."""
+    pytester.makepyfile(
+        test_user="""
+        import reqbed._client as c
+        from reqbed._transport import SigningTransport
+
+        def test_untouched():
+            assert c.SigningTransport is SigningTransport
+        """
+    )
+    # A subprocess: in-process, the outer suite's own replay guard would already be in place.
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.delenv("REQBED_FIXTURES", raising=False)
+    args = ("-p", "reqbed.testing.pytest_plugin", "-p", "no:cacheprovider")
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
+    monkeypatch.setenv("REQBED_FIXTURES", "replay")
+    pytester.runpytest_subprocess(*args).assert_outcomes(failed=1)

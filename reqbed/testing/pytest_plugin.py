@@ -12,7 +12,9 @@ Installed with reqbed (entry point ``pytest11``: ``reqbed``). It gives tests:
 
 Modes: ``replay`` serves the file and blocks every real request reqbed would make from a test
 (loopback hosts, such as the local emulator, stay allowed); ``record`` calls the real service
-and writes the file at the end of the test; ``off`` changes nothing.
+and writes the file at the end of the test; ``off`` changes nothing. Blocking is opt-in: it applies
+to tests that use fixtures, and to every test only when ``REQBED_FIXTURES=replay`` is set (as
+reqbed's own suite does).
 
 A project that runs its tests without installing reqbed registers the plugin from its
 ``conftest.py`` with ``reqbed.testing.pytest_plugin.register(config)`` in ``pytest_configure``
@@ -22,6 +24,7 @@ A project that runs its tests without installing reqbed registers the plugin fro
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import shlex
 import sys
@@ -36,7 +39,7 @@ from reqbed import _client
 
 from .._transport import AsyncSigningTransport, SigningTransport
 from ._replay_transport import FixtureError
-from .fixtures import Mode, fixtures_mode, recording_client, replay_client, save_fixture, source_of
+from .fixtures import ENV_VAR, Mode, fixtures_mode, recording_client, replay_client, save_fixture, source_of
 
 __all__ = ["NetworkBlockedError", "register"]
 
@@ -161,10 +164,16 @@ def reqbed_fixtures(
 @pytest.fixture(autouse=True)
 def _reqbed_fixtures_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Replay mode: block reqbed's real requests (every ``Client`` made during the test, and a
-    fresh default client). A ``reqbed_fixture`` mark turns the ``reqbed_fixtures`` fixture on."""
+    fresh default client). A ``reqbed_fixture`` mark turns the ``reqbed_fixtures`` fixture on.
+
+    Opt-in: installing reqbed never changes a suite that does not ask for fixtures. Blocking applies
+    when ``REQBED_FIXTURES=replay`` is set, or to tests that use fixtures (the mark or the fixture).
+    """
     mode: Mode = request.getfixturevalue("reqbed_fixtures_mode")
     made: list[reqbed.Client] = []
-    if mode == "replay":
+    uses_fixtures = request.node.get_closest_marker(MARK) is not None or "reqbed_fixtures" in request.fixturenames
+    asked = os.environ.get(ENV_VAR, "").strip().lower() == "replay"
+    if mode == "replay" and (asked or uses_fixtures):
         guarded, async_guarded = _guarded(_record_command(request))
         monkeypatch.setattr(_client, "SigningTransport", guarded)
         monkeypatch.setattr(_client, "AsyncSigningTransport", async_guarded)
