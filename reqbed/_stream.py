@@ -25,7 +25,7 @@ from ._errors import EventStreamError, ModelStreamError, ReqbedError, map_api_er
 from ._eventstream import EventStreamDecoder, Frame
 from ._retry import Deadline, enforce_deadline
 from ._transport import translate_transport_errors
-from ._types import Chunk, Response, TextChunk
+from ._types import Chunk, Response, TextChunk, ThinkingChunk, ToolCallDeltaChunk
 
 if TYPE_CHECKING:
     from ._pipeline import Prepared
@@ -79,9 +79,15 @@ class StreamCore:
         if self.failed is not None:
             raise self.failed
         self._decoder.close()
-        out = self._parser.finish()
-        for c in out:
-            self.accumulator.add(c)
+        try:
+            out = self._parser.finish()
+            for c in out:
+                _check(c)
+                self.accumulator.add(c)
+        except ReqbedError:
+            raise
+        except _SHAPE_ERRORS as e:
+            raise ModelStreamError(f"unreadable end of stream: {type(e).__name__}: {e}") from None
         if not self.accumulator.finished:
             raise EventStreamError("the stream ended before its final events; the answer is incomplete")
         return out
@@ -112,13 +118,37 @@ class StreamCore:
         self._raw.append((event_type, payload))
         try:
             chunks = self._parser.feed(event_type, payload)
+            for c in chunks:
+                _check(c)
+                self.accumulator.add(c)
         except ReqbedError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as e:  # msgspec.DecodeError is a ValueError
+        except _SHAPE_ERRORS as e:  # msgspec.DecodeError is a ValueError
             raise ModelStreamError(f"unreadable {event_type!r} event: {type(e).__name__}: {e}") from None
-        for c in chunks:
-            self.accumulator.add(c)
         return chunks
+
+
+#: What a parser trusting an odd event shape raises; StreamCore turns them into ``ModelStreamError``.
+_SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def _check(chunk: Chunk) -> None:
+    """Parsers build chunks from decoded JSON without re-checking types; a caller must never get a
+    text fragment that is not text (a number, a list) from an odd event."""
+    if isinstance(chunk, TextChunk):
+        ok = isinstance(chunk.text, str)
+    elif isinstance(chunk, ThinkingChunk):
+        ok = isinstance(chunk.text, str) and _maybe_str(chunk.signature) and _maybe_str(chunk.redacted)
+    elif isinstance(chunk, ToolCallDeltaChunk):
+        ok = isinstance(chunk.arguments_delta, str) and _maybe_str(chunk.id) and _maybe_str(chunk.name)
+    else:
+        return
+    if not ok:
+        raise ModelStreamError(f"unexpected answer from Bedrock: a streamed {chunk.type} chunk holds a non-text value")
+
+
+def _maybe_str(value: object) -> bool:
+    return value is None or isinstance(value, str)
 
 
 def _safe_json(payload: bytes) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from .._accumulator import ToolCallBuilder, make_response, parse_tool_arguments
-from .._errors import ValidationError
+from .._errors import ReqbedError, ValidationError
 from .._request import ChatRequest
 from .._types import (
     Chunk,
@@ -246,6 +246,8 @@ class OpenAIFormatter:
         choice = _tool_choice(opts.tool_choice)
         if choice is not None:
             body["tool_choice"] = choice
+        if opts.reasoning_effort is not None:
+            body["reasoning_effort"] = opts.reasoning_effort
         extra = po.additional_model_request_fields or {}
         effort = extra.get("reasoning_effort")
         if effort is not None and effort not in REASONING_EFFORTS:
@@ -257,6 +259,16 @@ class OpenAIFormatter:
         return body
 
     def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+        try:
+            return self._parse_response(body, req)
+        except ReqbedError:
+            raise
+        except msgspec.DecodeError:
+            raise _common.bad_body("chat completion is not JSON") from None
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:  # odd shapes: never a crash
+            raise _common.bad_body(f"chat completion has an unexpected shape ({type(e).__name__}: {e})") from None
+
+    def _parse_response(self, body: bytes, req: ChatRequest) -> Response:
         data = _decode(body)
         if not isinstance(data, dict):
             raise _common.bad_body("chat completion is not a JSON object")
