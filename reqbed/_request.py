@@ -110,6 +110,9 @@ class GenerationOptions(msgspec.Struct, kw_only=True, frozen=True):
     tools: list[Tool] = msgspec.field(default_factory=list)
     tool_choice: str | None = None
     thinking_budget: int | None = None
+    #: the ``reasoning_effort`` asked for; families that take it natively (gpt-oss) send it as is,
+    #: thinking families use ``thinking_budget`` (derived from it)
+    reasoning_effort: str | None = None
 
 
 class ChatRequest(msgspec.Struct, kw_only=True):
@@ -393,6 +396,7 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
         tools=tools,
         tool_choice=choice,
         thinking_budget=_thinking_budget(opts),
+        reasoning_effort=opts.get("reasoning_effort"),
     )
     return ChatRequest(
         spec=spec,

@@ -73,7 +73,9 @@ def _show(title: str, resp: reqbed.Response, started: float) -> None:
 
 def run(model: str, po: dict[str, Any]) -> None:
     t = time.perf_counter()
-    resp = reqbed.generate_text(model, "Say hello to reqbed in one short sentence.", max_tokens=200, provider_options=po)
+    resp = reqbed.generate_text(
+        model, "Say hello to reqbed in one short sentence.", max_tokens=200, provider_options=po
+    )
     _show("generate_text", resp, t)
 
     t = time.perf_counter()

@@ -335,7 +335,7 @@ def test_thinking_leads_its_turn() -> None:
 
 def test_thinking_is_refused_where_unsupported() -> None:
     refused("thinking", CLAUDE, "hi", thinking={"budget_tokens": 2048})
-    refused("thinking", LLAMA, "hi", reasoning_effort="high")
+    refused("reasoning_effort", LLAMA, "hi", reasoning_effort="high")
 
 
 def test_bad_redacted_thinking_is_refused() -> None:

@@ -114,8 +114,9 @@ def test_refusals_and_options() -> None:
     with pytest.raises(reqbed.ValidationError) as info:
         prepared(OSS, "hi", provider_options={"additional_model_request_fields": {"reasoning_effort": "max"}})
     assert info.value.field == "provider_options.additional_model_request_fields.reasoning_effort"
-    with pytest.raises(reqbed.ValidationError) as info:  # gpt-oss's effort goes in the extras (docs/families)
-        prepared(OSS, "hi", reasoning_effort="low")
+    assert body_of(prepared(OSS, "hi", reasoning_effort="low"))["reasoning_effort"] == "low"
+    with pytest.raises(reqbed.ValidationError) as info:  # a thinking budget is Claude's, not gpt-oss's
+        prepared(OSS, "hi", thinking={"budget_tokens": 2048})
     assert info.value.field == "thinking"
     assert body_of(prepared(OSS, "hi", tools=[ADD], tool_choice="none"))["tool_choice"] == "none"
     assert body_of(prepared(OSS, "hi", tools=[ADD], tool_choice="auto"))["tool_choice"] == "auto"

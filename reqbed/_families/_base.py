@@ -31,6 +31,8 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     documents: bool = False
     caching: bool = False
     thinking: bool = False
+    #: takes ``reasoning_effort`` as its own field (gpt-oss) rather than a thinking budget
+    reasoning_effort: bool = False
     system_prompt: bool = True
     system_only_prompt: bool = False
     max_output_tokens: int | None = None

@@ -49,8 +49,10 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
         raise _refuse("tools", req, "tools")
     if opts.tools and req.stream and not caps.streaming_tools:
         raise _refuse("tools while streaming", req, "tools")
-    if opts.thinking_budget is not None and not caps.thinking:
-        raise _refuse("extended thinking", req, "thinking")
+    native_effort = opts.reasoning_effort is not None and caps.reasoning_effort
+    if opts.thinking_budget is not None and not caps.thinking and not native_effort:
+        what = "reasoning_effort" if opts.reasoning_effort else "extended thinking"
+        raise _refuse(what, req, "reasoning_effort" if opts.reasoning_effort else "thinking")
     if req.provider_options.anthropic_prompt_cache and not caps.caching:
         raise _refuse("prompt caching", req, "provider_options.anthropic_prompt_cache")
     if req.system and not caps.system_prompt:

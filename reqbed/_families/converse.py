@@ -241,8 +241,10 @@ class ConverseFormatter:
             body["system"] = [b for p in system for b in _block(p)]
         inference: dict[str, Any] = {}
         max_tokens = opts.max_tokens
-        if max_tokens is None and opts.thinking_budget is not None:
-            max_tokens = opts.thinking_budget + _common.DEFAULT_MAX_TOKENS
+        budget = opts.thinking_budget if _common.capabilities_of(req.spec).thinking else None
+        thinks = budget is not None
+        if max_tokens is None and budget is not None:
+            max_tokens = budget + _common.DEFAULT_MAX_TOKENS
         if max_tokens is not None:
             inference["maxTokens"] = max_tokens
         if opts.temperature is not None:
@@ -273,9 +275,11 @@ class ConverseFormatter:
                     "provider_options.additional_model_request_fields",
                     field="top_k",
                 )
-        if opts.thinking_budget is not None:
+        if thinks:
             _common.check_thinking(req, max_tokens)
             extra["thinking"] = {"type": "enabled", "budget_tokens": opts.thinking_budget}
+        elif opts.reasoning_effort is not None:  # a reasoning_effort family (gpt-oss): its own field
+            extra["reasoning_effort"] = opts.reasoning_effort
         if po.anthropic_beta:
             extra["anthropic_beta"] = list(po.anthropic_beta)
         if po.additional_model_request_fields:
