@@ -361,19 +361,20 @@ class AsyncStreamResponse:
         return self._core.response()
 
     async def _aclose_shielded(self) -> None:
-        import anyio
-
-        with anyio.CancelScope(shield=True):
-            await self.aclose()
+        await self.aclose()
 
     async def aclose(self) -> None:
-        """Release the connection. Safe to call more than once."""
+        """Release the connection. Safe to call more than once; completes even inside a cancelled
+        scope (a half-closed connection would stay checked out of the pool)."""
         if not self._closed:
+            import anyio
+
             self._closed = True
             bytes_iter, self._bytes = self._bytes, None
-            await self._http.aclose()
-            if bytes_iter is not None:
-                await _finish(bytes_iter)
+            with anyio.CancelScope(shield=True):
+                await self._http.aclose()
+                if bytes_iter is not None:
+                    await _finish(bytes_iter)
 
 
 async def _finish(body: AsyncIterator[bytes]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -457,4 +458,21 @@ async def test_async_bad_tool_json_through_the_client_names_the_tool() -> None:
             MODEL, "hi", tools=[{"name": "wx"}], provider_options={"use_converse": True, **CREDS}
         )
         with pytest.raises(reqbed.ModelStreamError, match=r"'wx'.*invalid JSON"):
+            await s.response()
+
+
+@pytest.mark.anyio
+async def test_aclose_inside_a_cancelled_scope_still_releases_the_connection(emulator: Any) -> None:
+    async with reqbed.Client() as client:
+        s = await client.astream_text(
+            MODEL, "close me while cancelled", provider_options={**emulator.provider_options(), "use_converse": True}
+        )
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await s.aclose()
+        transport = await client._async_transport_for_loop()
+        pool = transport._inner._pool  # type: ignore[attr-defined]
+        assert pool._requests == []
+        assert all(c.is_idle() or c.is_closed() for c in pool.connections)
+        with pytest.raises(reqbed.EventStreamError, match="closed"):
             await s.response()
