@@ -79,7 +79,12 @@ def amz_date(now: datetime) -> str:
         now = now.astimezone(_UTC)
     # %-formatting: twice as fast as strftime or an f-string with format specs.
     return "%04d%02d%02dT%02d%02d%02dZ" % (  # noqa: UP031
-        now.year, now.month, now.day, now.hour, now.minute, now.second,
+        now.year,
+        now.month,
+        now.day,
+        now.hour,
+        now.minute,
+        now.second,
     )
 
 
@@ -228,8 +233,7 @@ def _sign(
     string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{sha256(canonical_request.encode()).hexdigest()}"
     signature = _hmac_hex(_signing_key(credentials, date, region, service), string_to_sign.encode())
     added["Authorization"] = (
-        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
-        f"SignedHeaders={signed}, Signature={signature}"
+        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, SignedHeaders={signed}, Signature={signature}"
     )
     return added, canonical_request, string_to_sign
 

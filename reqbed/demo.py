@@ -116,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--emulator", action="store_true", help="use the bundled local emulator")
     mode.add_argument("--aws", action="store_true", help="use real Amazon Bedrock (needs credentials)")
     parser.add_argument("--model", help="model spec, e.g. bedrock:us.amazon.nova-lite-v1:0")
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-                        or "us-east-1")
+    parser.add_argument(
+        "--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    )
     args = parser.parse_args(argv)
     use_aws = args.aws or (not args.emulator and _aws_configured())
     model = args.model or (DEFAULT_AWS_MODEL if use_aws else DEFAULT_EMULATOR_MODEL)

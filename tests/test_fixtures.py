@@ -326,10 +326,21 @@ def test_with_client(reqbed_fixtures):
 """
 
 
+def _plugin_installed() -> bool:
+    """True when reqbed is installed, so pytest loads the plugin through its pytest11 entry point."""
+    from importlib.metadata import entry_points
+
+    return any(ep.value == "reqbed.testing.pytest_plugin" for ep in entry_points(group="pytest11"))
+
+
+#: How a pytester run gets the plugin: the entry point when installed (``-p`` again would clash).
+PLUGIN_ARGS: tuple[str, ...] = () if _plugin_installed() else ("-p", "reqbed.testing.pytest_plugin")
+
+
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """An in-process run with the plugin (already imported here, hence no assertion rewriting)."""
     return pytester.runpytest(
-        "-p", "reqbed.testing.pytest_plugin", "-W", "ignore::pytest.PytestAssertRewriteWarning", *args
+        *PLUGIN_ARGS, "-W", "ignore::pytest.PytestAssertRewriteWarning", *args
     )
 
 
@@ -466,7 +477,7 @@ def test_plugin_blocks_nothing_unless_asked(pytester: pytest.Pytester, monkeypat
     # A subprocess: in-process, the outer suite's own replay guard would already be in place.
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
     monkeypatch.delenv("REQBED_FIXTURES", raising=False)
-    args = ("-p", "reqbed.testing.pytest_plugin", "-p", "no:cacheprovider")
+    args = (*PLUGIN_ARGS, "-p", "no:cacheprovider")
     pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
     monkeypatch.setenv("REQBED_FIXTURES", "replay")
     pytester.runpytest_subprocess(*args).assert_outcomes(failed=1)
