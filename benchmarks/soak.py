@@ -41,6 +41,9 @@ from reqbed._retry import RetryPolicy
 from reqbed.testing import Emulator
 
 MODEL = "bedrock:anthropic.claude-3-7-sonnet-20250219-v1:0"
+#: Ends ``stall`` faults; generous, because a busy shared machine (and the emulator in this same
+#: process) can leave a healthy answer silent for over a second.
+READ_TIMEOUT = 5.0
 
 
 def rss_mib() -> float:
@@ -188,7 +191,7 @@ async def soak(emu: Emulator, calls: int, rate: float, concurrency: int, seed: i
     done = 0
     policy = RetryPolicy(base=0.05, cap=1.0)  # real jittered sleeps, scaled down to keep the run short
     async with reqbed.Client(
-        max_connections=concurrency, timeout=httpx.Timeout(10.0, read=1.0), retry_policy=policy
+        max_connections=concurrency, timeout=httpx.Timeout(10.0, read=READ_TIMEOUT), retry_policy=policy
     ) as client:
         t0 = time.perf_counter()
 
