@@ -38,6 +38,7 @@ from ._errors import (
 )
 from ._keystore import clear_keys, get_key, put_key
 from ._model_spec import ModelSpec, parse_model_spec
+from ._retry import RetryPolicy
 from ._types import (
     Chunk,
     DocumentPart,
@@ -89,6 +90,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResourceNotFoundError",
     "Response",
+    "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",
     "SignatureExpiredError",

@@ -26,7 +26,7 @@ from ._credentials import DEFAULT_REGION, explicit_region, resolve_auth, resolve
 from ._credentials_types import Auth, AwsCredentials, BearerToken
 from ._errors import APIError, map_api_error
 from ._families import Formatter, choose_formatter, family_for
-from ._families._common import check_capabilities
+from ._families._common import check_capabilities, unexpected_shapes
 from ._request import ChatRequest, build_chat_request
 from ._sigv4 import sign_headers
 from ._types import Response
@@ -78,7 +78,8 @@ class Prepared:
         """Step 9 for a non-streaming answer: raise the mapped error, or parse the body."""
         if status >= 300:
             raise self.error(status, headers, body)
-        response = self.formatter.parse_response(body, self.request)
+        with unexpected_shapes(f"the {self.formatter.name} answer"):
+            response = self.formatter.parse_response(body, self.request)
         return msgspec.structs.replace(response, served_by=self.request.spec.spec)
 
     def error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:

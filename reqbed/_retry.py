@@ -43,6 +43,7 @@ from ._errors import (
     ServerError,
     ServiceUnavailableError,
     ThrottlingError,
+    ValidationError,
 )
 
 __all__ = ["DEFAULT_MAX_RETRIES", "Deadline", "RetryPolicy", "enforce_deadline"]
@@ -77,7 +78,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.base < 0 or self.cap < 0 or self.max_retry_after < 0:
-            raise ValueError("RetryPolicy values must not be negative")
+            raise ValidationError("RetryPolicy values must not be negative", field="retry_policy")
 
     def retryable(self, error: BaseException) -> bool:
         """Is ``error`` worth another attempt (assuming nothing reached the caller yet)?"""

@@ -23,6 +23,7 @@ import msgspec
 from ._accumulator import StreamAccumulator
 from ._errors import EventStreamError, ModelStreamError, ReqbedError, map_api_error
 from ._eventstream import EventStreamDecoder, Frame
+from ._families._common import unexpected_shapes
 from ._retry import Deadline, enforce_deadline
 from ._transport import translate_transport_errors
 from ._types import Chunk, Response, TextChunk, ThinkingChunk, ToolCallDeltaChunk
@@ -79,15 +80,11 @@ class StreamCore:
         if self.failed is not None:
             raise self.failed
         self._decoder.close()
-        try:
+        with unexpected_shapes("the end of the stream"):
             out = self._parser.finish()
             for c in out:
                 _check(c)
                 self.accumulator.add(c)
-        except ReqbedError:
-            raise
-        except _SHAPE_ERRORS as e:
-            raise ModelStreamError(f"unreadable end of stream: {type(e).__name__}: {e}") from None
         if not self.accumulator.finished:
             raise EventStreamError("the stream ended before its final events; the answer is incomplete")
         return out
@@ -116,20 +113,12 @@ class StreamCore:
             except (msgspec.DecodeError, binascii.Error) as e:
                 raise ModelStreamError(f"unreadable /invoke stream chunk: {e}") from None
         self._raw.append((event_type, payload))
-        try:
+        with unexpected_shapes(f"the {event_type!r} event"):
             chunks = self._parser.feed(event_type, payload)
             for c in chunks:
                 _check(c)
                 self.accumulator.add(c)
-        except ReqbedError:
-            raise
-        except _SHAPE_ERRORS as e:  # msgspec.DecodeError is a ValueError
-            raise ModelStreamError(f"unreadable {event_type!r} event: {type(e).__name__}: {e}") from None
         return chunks
-
-
-#: What a parser trusting an odd event shape raises; StreamCore turns them into ``ModelStreamError``.
-_SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
 def _check(chunk: Chunk) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from .._errors import ModelStreamError, ValidationError
+from .._errors import ModelStreamError, ReqbedError, ValidationError
 from .._types import (
     ContentPart,
     DocumentPart,
@@ -21,11 +23,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
+    "SHAPE_ERRORS",
     "bad_body",
     "capabilities_of",
     "check_capabilities",
     "check_thinking",
     "history_tool_names",
+    "unexpected_shapes",
 ]
 
 #: ``max_tokens`` sent when a family's API requires one and the caller gave none.
@@ -118,6 +122,24 @@ def history_tool_names(req: ChatRequest) -> list[str]:
     if not names and any(isinstance(p, ToolResultPart) for m in req.messages for p in m.content):
         names["tool"] = None
     return list(names)
+
+
+#: What a parser that trusts an answer's shape raises when the shape is odd (msgspec.DecodeError
+#: is a ValueError); ``unexpected_shapes`` turns them into ``ModelStreamError``.
+SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+@contextlib.contextmanager
+def unexpected_shapes(what: str) -> Iterator[None]:
+    """Where the pipeline hands an answer to a formatter: a body or event of an unexpected shape
+    (not JSON, a missing key, a list where an object was due) becomes ``ModelStreamError`` naming
+    ``what``, never a raw ``KeyError``. Formatters can therefore read answers plainly."""
+    try:
+        yield
+    except ReqbedError:
+        raise
+    except SHAPE_ERRORS as e:
+        raise bad_body(f"{what} has an unexpected shape ({type(e).__name__}: {e})") from None
 
 
 def bad_body(what: str) -> ModelStreamError:

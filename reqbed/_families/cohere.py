@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 
 from .._accumulator import make_response
-from .._errors import ReqbedError, ValidationError
+from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
     Chunk,
@@ -261,16 +261,7 @@ class CohereFormatter:
         return body
 
     def parse_response(self, body: bytes, req: ChatRequest) -> Response:
-        try:
-            return self._parse_response(body, req)
-        except ReqbedError:
-            raise
-        except msgspec.DecodeError:
-            raise _common.bad_body("Cohere answer is not JSON") from None
-        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:  # odd shapes: never a crash
-            raise _common.bad_body(f"Cohere answer has an unexpected shape ({type(e).__name__}: {e})") from None
-
-    def _parse_response(self, body: bytes, req: ChatRequest) -> Response:
+        """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
             raise _common.bad_body("Cohere answer is not a chat response")

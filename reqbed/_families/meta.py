@@ -29,7 +29,7 @@ from typing import Any
 import msgspec
 
 from .._accumulator import make_response
-from .._errors import ReqbedError, ValidationError
+from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
     Chunk,
@@ -163,16 +163,7 @@ class MetaFormatter:
         return body
 
     def parse_response(self, body: bytes, req: ChatRequest) -> Response:
-        try:
-            return self._parse_response(body, req)
-        except ReqbedError:
-            raise
-        except msgspec.DecodeError:
-            raise _common.bad_body("Llama answer is not JSON") from None
-        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:  # odd shapes: never a crash
-            raise _common.bad_body(f"Llama answer has an unexpected shape ({type(e).__name__}: {e})") from None
-
-    def _parse_response(self, body: bytes, req: ChatRequest) -> Response:
+        """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict) or not isinstance(data.get("generation"), str):
             raise _common.bad_body("Llama answer has no generation")

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from .._accumulator import ToolCallBuilder, make_response, parse_tool_arguments
-from .._errors import ReqbedError, ValidationError
+from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
     Chunk,
@@ -259,16 +259,7 @@ class OpenAIFormatter:
         return body
 
     def parse_response(self, body: bytes, req: ChatRequest) -> Response:
-        try:
-            return self._parse_response(body, req)
-        except ReqbedError:
-            raise
-        except msgspec.DecodeError:
-            raise _common.bad_body("chat completion is not JSON") from None
-        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as e:  # odd shapes: never a crash
-            raise _common.bad_body(f"chat completion has an unexpected shape ({type(e).__name__}: {e})") from None
-
-    def _parse_response(self, body: bytes, req: ChatRequest) -> Response:
+        """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict):
             raise _common.bad_body("chat completion is not a JSON object")
