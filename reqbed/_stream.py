@@ -15,7 +15,7 @@ import base64
 import binascii
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 import msgspec
@@ -23,7 +23,7 @@ import msgspec
 from ._accumulator import StreamAccumulator
 from ._errors import EventStreamError, ModelStreamError, ReqbedError, map_api_error
 from ._eventstream import EventStreamDecoder, Frame
-from ._families._common import unexpected_shapes
+from ._families._common import SHAPE_ERRORS, shape_error, unexpected_shapes
 from ._retry import Deadline, enforce_deadline
 from ._transport import translate_transport_errors
 from ._types import Chunk, Response, TextChunk, ThinkingChunk, ToolCallDeltaChunk
@@ -94,16 +94,13 @@ class StreamCore:
         return msgspec.structs.replace(self.accumulator.response(), served_by=self._served_by)
 
     def _frame(self, frame: Frame) -> list[Chunk]:
-        mtype = frame.message_type
-        if mtype == "exception":
-            code = frame.exception_type or "UnknownException"
-            raise map_api_error(None, {**self._error_headers, "x-amzn-errortype": code}, frame.payload)
-        if mtype == "error":  # ``:error-code`` / ``:error-message`` headers, no payload
-            headers = {**self._error_headers, "x-amzn-errortype": frame.error_code or "UnknownError"}
-            raise map_api_error(None, headers, msgspec.json.encode({"message": frame.error_message or ""}))
+        headers = frame.headers
+        mtype = headers.get(":message-type")
         if mtype != "event":
-            raise EventStreamError(f"unknown :message-type {mtype!r}")
-        event_type = frame.event_type or ""
+            self._not_an_event(frame, mtype)
+        event_type = headers.get(":event-type")
+        if not isinstance(event_type, str):
+            event_type = ""
         payload = frame.payload
         if self._invoke:
             if event_type != "chunk":
@@ -113,12 +110,26 @@ class StreamCore:
             except (msgspec.DecodeError, binascii.Error) as e:
                 raise ModelStreamError(f"unreadable /invoke stream chunk: {e}") from None
         self._raw.append((event_type, payload))
-        with unexpected_shapes(f"the {event_type!r} event"):
+        try:  # inline, not a context manager: this runs for every event
             chunks = self._parser.feed(event_type, payload)
             for c in chunks:
                 _check(c)
                 self.accumulator.add(c)
+        except ReqbedError:
+            raise
+        except SHAPE_ERRORS as e:
+            raise shape_error(f"the {event_type!r} event", e) from None
         return chunks
+
+    def _not_an_event(self, frame: Frame, mtype: object) -> NoReturn:
+        """Exception and error frames raise the mapped error; anything else is corruption."""
+        if mtype == "exception":
+            code = frame.exception_type or "UnknownException"
+            raise map_api_error(None, {**self._error_headers, "x-amzn-errortype": code}, frame.payload)
+        if mtype == "error":  # ``:error-code`` / ``:error-message`` headers, no payload
+            headers = {**self._error_headers, "x-amzn-errortype": frame.error_code or "UnknownError"}
+            raise map_api_error(None, headers, msgspec.json.encode({"message": frame.error_message or ""}))
+        raise EventStreamError(f"unknown :message-type {mtype!r}")
 
 
 def _check(chunk: Chunk) -> None:

@@ -8,8 +8,7 @@ transport, so retries, backoff and queueing never send a stale signature: stale
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -79,23 +78,34 @@ class AsyncSigningTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-@contextlib.contextmanager
-def translate_transport_errors(url: str) -> Iterator[None]:
-    """httpx's exceptions -> reqbed's (``RequestTimeoutError``, ``ConnectionError``).
+class translate_transport_errors:
+    """httpx's exceptions -> reqbed's (``RequestTimeoutError``, ``ConnectionError``, ...).
 
-    Runs around every network read of a stream, so it does no work unless an error happens.
+    Runs around every network read of a stream: a plain class (not a generator context manager),
+    so entering and leaving cost next to nothing unless an error happens.
     """
-    try:
-        yield
-    except httpx.TimeoutException as e:
-        raise RequestTimeoutError(f"{type(e).__name__} talking to {_host(url)}") from None
-    except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as e:
-        raise ConnectionError(f"could not talk to {_host(url)}: {type(e).__name__}: {e}") from None
-    except httpx.LocalProtocolError:
-        # Its message quotes the offending header value, which may hold a credential: never echoed.
-        raise ValidationError(f"the request to {_host(url)} could not be sent: an invalid header value") from None
-    except httpx.DecodingError as e:
-        raise ConnectionError(f"could not decode the answer from {_host(url)}: {type(e).__name__}") from None
+
+    __slots__ = ("url",)
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, e: BaseException | None, tb: object) -> None:
+        if e is None:
+            return
+        url = self.url
+        if isinstance(e, httpx.TimeoutException):
+            raise RequestTimeoutError(f"{type(e).__name__} talking to {_host(url)}") from None
+        if isinstance(e, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
+            raise ConnectionError(f"could not talk to {_host(url)}: {type(e).__name__}: {e}") from None
+        if isinstance(e, httpx.LocalProtocolError):
+            # Its message quotes the offending header value, which may hold a credential: never echoed.
+            raise ValidationError(f"the request to {_host(url)} could not be sent: an invalid header value") from None
+        if isinstance(e, httpx.DecodingError):
+            raise ConnectionError(f"could not decode the answer from {_host(url)}: {type(e).__name__}") from None
 
 
 def _host(url: str) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "check_capabilities",
     "check_thinking",
     "history_tool_names",
+    "shape_error",
     "unexpected_shapes",
 ]
 
@@ -139,7 +140,12 @@ def unexpected_shapes(what: str) -> Iterator[None]:
     except ReqbedError:
         raise
     except SHAPE_ERRORS as e:
-        raise bad_body(f"{what} has an unexpected shape ({type(e).__name__}: {e})") from None
+        raise shape_error(what, e) from None
+
+
+def shape_error(what: str, error: BaseException) -> ModelStreamError:
+    """The error for an answer of unexpected shape (hot paths catch ``SHAPE_ERRORS`` inline)."""
+    return bad_body(f"{what} has an unexpected shape ({type(error).__name__}: {error})")
 
 
 def bad_body(what: str) -> ModelStreamError:

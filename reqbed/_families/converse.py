@@ -382,6 +382,33 @@ def _all_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
+class _ToolUseDelta(msgspec.Struct):
+    input: str = ""
+
+
+class _ReasoningDelta(msgspec.Struct):
+    text: str | None = None
+    signature: str | None = None
+    redactedContent: str | None = None
+
+
+class _Delta(msgspec.Struct):
+    text: str | None = None
+    toolUse: _ToolUseDelta | None = None
+    reasoningContent: _ReasoningDelta | None = None
+
+
+class _BlockDelta(msgspec.Struct):
+    """``contentBlockDelta``, the event nearly every chunk comes from: decoded straight into typed
+    Structs (unknown fields such as AWS's ``p`` padding skipped, types checked) in one C call."""
+
+    delta: _Delta
+    contentBlockIndex: int = 0
+
+
+_decode_block_delta = msgspec.json.Decoder(_BlockDelta).decode
+
+
 class ConverseStreamParser:
     """ConverseStream events -> chunks. Finish is emitted after ``metadata`` (usage) arrives."""
 
@@ -391,29 +418,10 @@ class ConverseStreamParser:
         self._done = False
 
     def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
+        if event_type == "contentBlockDelta":
+            return self._delta(_decode_block_delta(payload))
         data = _decode(payload) if payload else {}
         if not isinstance(data, dict):
-            return []
-        if event_type == "contentBlockDelta":
-            delta = data.get("delta") or {}
-            index = int(data.get("contentBlockIndex") or 0)
-            if "text" in delta:
-                return [TextChunk(text=delta["text"])]
-            if "toolUse" in delta:
-                frag = (delta["toolUse"] or {}).get("input") or ""
-                builder = self._tools.get(index)
-                if builder is None:
-                    raise _common.bad_body(f"tool input for block {index} arrived before its start")
-                builder.fragments.append(frag)
-                return [ToolCallDeltaChunk(index=index, arguments_delta=frag)]
-            if "reasoningContent" in delta:
-                rc = delta["reasoningContent"] or {}
-                if "text" in rc:
-                    return [ThinkingChunk(text=rc["text"])]
-                if "signature" in rc:
-                    return [ThinkingChunk(text="", signature=rc["signature"])]
-                if "redactedContent" in rc:
-                    return [ThinkingChunk(text="", redacted=rc["redactedContent"])]
             return []
         if event_type == "contentBlockStart":
             start = (data.get("start") or {}).get("toolUse")
@@ -434,6 +442,27 @@ class ConverseStreamParser:
             self._done = True
             return [UsageChunk(usage=converse_usage(data.get("usage"))), FinishChunk(finish_reason=self._stop)]
         return []  # messageStart and events reqbed does not use
+
+    def _delta(self, event: _BlockDelta) -> list[Chunk]:
+        delta, index = event.delta, event.contentBlockIndex
+        if delta.text is not None:
+            return [TextChunk(text=delta.text)]
+        if delta.toolUse is not None:
+            frag = delta.toolUse.input
+            builder = self._tools.get(index)
+            if builder is None:
+                raise _common.bad_body(f"tool input for block {index} arrived before its start")
+            builder.fragments.append(frag)
+            return [ToolCallDeltaChunk(index=index, arguments_delta=frag)]
+        rc = delta.reasoningContent
+        if rc is not None:
+            if rc.text is not None:
+                return [ThinkingChunk(text=rc.text)]
+            if rc.signature is not None:
+                return [ThinkingChunk(text="", signature=rc.signature)]
+            if rc.redactedContent is not None:
+                return [ThinkingChunk(text="", redacted=rc.redactedContent)]
+        return []
 
     def finish(self) -> list[Chunk]:
         return []

@@ -63,6 +63,41 @@ _FINISH: dict[str, FinishReason] = {
     "content_filter": "content_filter",
 }
 _decode = msgspec.json.Decoder().decode
+
+
+class _FunctionDelta(msgspec.Struct):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class _ToolCallDelta(msgspec.Struct):
+    index: int = 0
+    id: str | None = None
+    function: _FunctionDelta | None = None
+
+
+class _Delta(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+    tool_calls: list[_ToolCallDelta] | None = None
+
+
+class _Choice(msgspec.Struct):
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _ChunkEvent(msgspec.Struct):
+    """One ``chat.completion.chunk``, decoded straight into typed Structs (types checked, unknown
+    fields skipped) in one C call; the last one carries Bedrock's invocation metrics."""
+
+    id: str | None = None
+    choices: list[_Choice] | None = None
+    usage: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = msgspec.field(default=None, name="amazon-bedrock-invocationMetrics")
+
+
+_decode_chunk = msgspec.json.Decoder(_ChunkEvent).decode
 _encode = msgspec.json.Encoder().encode
 
 
@@ -91,6 +126,8 @@ def metrics_usage(m: dict[str, Any]) -> Usage:
 
 def _partial_tag(buf: str, tag: str) -> int:
     """Length of the longest end of ``buf`` that is the start of ``tag`` (a tag cut by a chunk edge)."""
+    if "<" not in buf[1 - len(tag) :]:  # both tags start with "<": no "<" near the end, no partial tag
+        return 0
     for n in range(min(len(buf), len(tag) - 1), 0, -1):
         if buf.endswith(tag[:n]):
             return n
@@ -111,6 +148,8 @@ class ReasoningSplitter:
         self._inside = False
 
     def feed(self, text: str) -> list[tuple[bool, str]]:
+        if not self._buf and "<" not in text:  # nothing held back and no tag can start: as is
+            return [(self._inside, text)] if text else []
         self._buf += text
         out: list[tuple[bool, str]] = []
         while True:
@@ -324,38 +363,36 @@ class OpenAIStreamParser:
         return [ThinkingChunk(text=t) if thinking else TextChunk(text=t) for thinking, t in segments if t]
 
     def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
-        data = _decode(payload)
-        if not isinstance(data, dict) or self._done:
+        if self._done:
             return []
-        self._id = self._id or str(data.get("id") or "")
+        data = _decode_chunk(payload)
+        self._id = self._id or (data.id or "")
         out: list[Chunk] = []
-        for choice in data.get("choices") or []:
-            delta = choice.get("delta") or {}
-            reasoning = delta.get("reasoning_content")
-            if isinstance(reasoning, str) and reasoning:
-                out.append(ThinkingChunk(text=reasoning))
-            content = delta.get("content")
-            if isinstance(content, str) and content:
-                out.extend(self._segments(self._splitter.feed(content)))
-            for tc in delta.get("tool_calls") or []:
-                out.append(self._tool_delta(tc))
-            if choice.get("finish_reason"):
-                self._finish = openai_finish_reason(choice["finish_reason"])
-        if isinstance(data.get("usage"), dict):
-            self._usage = openai_usage(data["usage"])
-        metrics = data.get("amazon-bedrock-invocationMetrics")
-        if isinstance(metrics, dict):
-            out.extend(self._end(metrics))
+        for choice in data.choices or ():
+            delta = choice.delta
+            if delta is not None:
+                if delta.reasoning_content:
+                    out.append(ThinkingChunk(text=delta.reasoning_content))
+                if delta.content:
+                    out.extend(self._segments(self._splitter.feed(delta.content)))
+                for tc in delta.tool_calls or ():
+                    out.append(self._tool_delta(tc))
+            if choice.finish_reason:
+                self._finish = openai_finish_reason(choice.finish_reason)
+        if data.usage is not None:
+            self._usage = openai_usage(data.usage)
+        if data.metrics is not None:
+            out.extend(self._end(data.metrics))
         return out
 
-    def _tool_delta(self, tc: dict[str, Any]) -> ToolCallDeltaChunk:
-        index = _int(tc.get("index"))
-        fn = tc.get("function") or {}
-        frag = fn.get("arguments") or ""
+    def _tool_delta(self, tc: _ToolCallDelta) -> ToolCallDeltaChunk:
+        index = tc.index
+        fn = tc.function or _FunctionDelta()
+        frag = fn.arguments or ""
         builder = self._tools.get(index)
         if builder is None:
-            name = fn.get("name") or ""
-            call_id = tc.get("id") or _call_id({"id": self._id}, index, name)
+            name = fn.name or ""
+            call_id = tc.id or _call_id({"id": self._id}, index, name)
             builder = self._tools[index] = ToolCallBuilder(index, call_id, name)
             builder.fragments.append(frag)
             return ToolCallDeltaChunk(index=index, id=call_id, name=name, arguments_delta=frag)
