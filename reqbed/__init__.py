@@ -14,7 +14,6 @@ import threading as _threading
 from typing import TYPE_CHECKING, Any
 
 from ._api_keys import abedrock_api_key, bedrock_api_key
-from ._client import Client
 from ._credentials_types import AwsCredentials, BearerToken
 from ._errors import (
     AccessDeniedError,
@@ -62,6 +61,7 @@ from ._types import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._client import Client
     from ._stream import AsyncStreamResponse, StreamResponse
 
 __all__ = [
@@ -131,6 +131,8 @@ def default_client() -> Client:
     global _default
     with _default_lock:
         if _default is None:
+            from ._client import Client
+
             _default = Client()
         return _default
 
@@ -159,6 +161,11 @@ async def astream_text(model: str, prompt: Any, **opts: Any) -> AsyncStreamRespo
 
 
 def __getattr__(name: str) -> Any:
+    # httpx (and so the transport, client and streams) is imported on first use, not by ``import reqbed``
+    if name == "Client":
+        from ._client import Client
+
+        return Client
     if name in ("StreamResponse", "AsyncStreamResponse"):
         from . import _stream
 

@@ -28,10 +28,13 @@ import threading
 import time as _time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
-
-import httpx
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from ._errors import APIError, SignatureExpiredError
+
+if TYPE_CHECKING:  # httpx is imported by the first call, not by ``import reqbed``
+    import httpx
 
 __all__ = [
     "SIGNATURE_WINDOW",
@@ -117,9 +120,12 @@ SYSTEM_CLOCK = Clock()
 @functools.lru_cache(maxsize=256)
 def endpoint_of(url: str) -> str:
     """The skew-store key of a URL: its ``host[:port]``, lower-cased (default ports dropped)."""
-    u = httpx.URL(url)
-    host = u.host.lower()
-    return f"{host}:{u.port}" if u.port is not None else host
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)):
+        return host
+    return f"{host}:{port}"
 
 
 def server_time(headers: Mapping[str, str], message: str | None = None) -> float | None:
@@ -186,7 +192,7 @@ def _learn(
     return True, clock.learn(endpoint, server, local)
 
 
-ErrorFactory = Callable[[int, httpx.Headers, bytes], APIError]
+ErrorFactory = Callable[[int, "httpx.Headers", bytes], APIError]
 
 
 def send_with_skew_retry(
