@@ -201,62 +201,44 @@ def send_with_skew_retry(
     """``send()`` (which builds, signs and sends a fresh request each time); on a clock-skew
     refusal learn the offset and send once more. Any other answer is returned untouched (an
     error answer's body already read); a second skew refusal raises ``SignatureExpiredError``."""
-    response = send()
-    if not _skew_candidate(response):
-        return response
-    local = clock.time()
-    try:
-        body = response.read()
-    finally:
-        response.close()
-    first = error(response.status_code, response.headers, body)
-    is_skew, skew = _learn(clock, endpoint, response, first, local)
-    if not is_skew:
-        return response
-    response = send()
-    if not _skew_candidate(response):
-        return response
-    local = clock.time()
-    try:
-        body = response.read()
-    finally:
-        response.close()
-    second = error(response.status_code, response.headers, body)
-    is_skew, again = _learn(clock, endpoint, response, second, local)
-    if not is_skew:
-        return response
-    raise skew_error(second, again if again is not None else skew, retried=True)
+    skew: float | None = None
+    for _ in range(2):
+        response = send()
+        if not _skew_candidate(response):
+            return response
+        local = clock.time()
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        refusal = error(response.status_code, response.headers, body)
+        is_skew, learned = _learn(clock, endpoint, response, refusal, local)
+        if not is_skew:
+            return response
+        skew = learned if learned is not None else skew
+    raise skew_error(refusal, skew, retried=True)
 
 
 async def asend_with_skew_retry(
     send: Callable[[], Awaitable[httpx.Response]], clock: Clock, endpoint: str, error: ErrorFactory
 ) -> httpx.Response:
     """The async twin of ``send_with_skew_retry``."""
-    response = await send()
-    if not _skew_candidate(response):
-        return response
-    local = clock.time()
-    try:
-        body = await response.aread()
-    finally:
-        await response.aclose()
-    first = error(response.status_code, response.headers, body)
-    is_skew, skew = _learn(clock, endpoint, response, first, local)
-    if not is_skew:
-        return response
-    response = await send()
-    if not _skew_candidate(response):
-        return response
-    local = clock.time()
-    try:
-        body = await response.aread()
-    finally:
-        await response.aclose()
-    second = error(response.status_code, response.headers, body)
-    is_skew, again = _learn(clock, endpoint, response, second, local)
-    if not is_skew:
-        return response
-    raise skew_error(second, again if again is not None else skew, retried=True)
+    skew: float | None = None
+    for _ in range(2):
+        response = await send()
+        if not _skew_candidate(response):
+            return response
+        local = clock.time()
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        refusal = error(response.status_code, response.headers, body)
+        is_skew, learned = _learn(clock, endpoint, response, refusal, local)
+        if not is_skew:
+            return response
+        skew = learned if learned is not None else skew
+    raise skew_error(refusal, skew, retried=True)
 
 
 _ISO8601 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|z|[+-]\d{2}:?\d{2})?$")
