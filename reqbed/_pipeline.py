@@ -11,6 +11,10 @@
     9. decode       error mapping; the formatter parses the body, or the stream is decoded
 
 Steps 1-5 and 9 are pure and live here; 6's chain, 7 and 8 run in ``_client.py``.
+Around them: every target (the model, then each of ``fallbacks``) goes through 1-5 before any
+I/O; steps 6-9 then run once per attempt inside ``_fallback.run_sync`` / ``run_async`` (retries
+with backoff, fallbacks, the call's deadline), a clock-skew refusal re-running 7-8 once
+(``_clock``). A stream leaves that loop once its first chunk is decoded.
 """
 
 from __future__ import annotations
