@@ -481,3 +481,27 @@ def test_plugin_blocks_nothing_unless_asked(pytester: pytest.Pytester, monkeypat
     pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
     monkeypatch.setenv("REQBED_FIXTURES", "replay")
     pytester.runpytest_subprocess(*args).assert_outcomes(failed=1)
+
+
+def test_plugin_gives_users_the_emulator(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_emu="""
+        import pytest
+        import reqbed
+
+        def test_call(reqbed_emulator):
+            po = reqbed_emulator.provider_options()
+            resp = reqbed.generate_text("bedrock:us.amazon.nova-lite-v1:0", "Hi", provider_options=po)
+            assert resp.text == "You said: Hi"
+
+        def test_fault(reqbed_emulator):
+            reqbed_emulator.inject("throttling", times=5)
+            with pytest.raises(reqbed.ThrottlingError):
+                reqbed.generate_text("bedrock:us.amazon.nova-lite-v1:0", "Hi", max_retries=0,
+                                     provider_options=reqbed_emulator.provider_options())
+
+        def test_faults_do_not_leak_between_tests(reqbed_emulator):
+            assert not reqbed_emulator._faults
+        """
+    )
+    _run(pytester).assert_outcomes(passed=3)

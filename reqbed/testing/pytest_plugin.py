@@ -4,6 +4,7 @@ Installed with reqbed (entry point ``pytest11``: ``reqbed``). It gives tests:
 
 - ``reqbed_fixtures``: a ``reqbed.Client`` served from a fixture file, which also becomes the
   default client behind ``reqbed.generate_text`` & co. for the test;
+- ``reqbed_emulator``: the local Bedrock emulator (one per session, on loopback);
 - ``@pytest.mark.reqbed_fixture("name")``: names the file (``<reqbed_fixtures_dir>/name.json``)
   and switches the fixture on for the test without asking for it;
 - ``reqbed_fixtures_dir`` (default: ``reqbed_fixtures/`` beside the test module) and
@@ -39,6 +40,7 @@ from reqbed import _client
 
 from .._transport import AsyncSigningTransport, SigningTransport
 from ._replay_transport import FixtureError
+from .emulator import Emulator
 from .fixtures import ENV_VAR, Mode, fixtures_mode, recording_client, replay_client, save_fixture, source_of
 
 __all__ = ["NetworkBlockedError", "register"]
@@ -105,6 +107,24 @@ def _guarded(command: str) -> tuple[type[SigningTransport], type[AsyncSigningTra
             return await super().handle_async_request(request)
 
     return Guarded, AsyncGuarded
+
+
+@pytest.fixture(scope="session")
+def _reqbed_emulator_session() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def reqbed_emulator(_reqbed_emulator_session: Emulator) -> Iterator[Emulator]:
+    """reqbed's local Bedrock emulator (one per test session, on loopback), with no pending faults.
+
+    ``reqbed_emulator.provider_options()`` points reqbed at it with its example credentials;
+    ``reqbed_emulator.inject("throttling")`` and friends make the next calls fail."""
+    emu = _reqbed_emulator_session
+    emu._faults.clear()
+    yield emu
+    emu._faults.clear()
 
 
 @pytest.fixture
