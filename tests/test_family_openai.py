@@ -378,3 +378,14 @@ def test_emulator_refuses_malformed_native_bodies(emulator: Emulator) -> None:
     for body in bad:
         with pytest.raises(BadRequest):
             handle_openai("openai.gpt-oss-20b-1:0", body)
+
+
+def test_temperature_range_is_the_models_and_the_endpoints() -> None:
+    """gpt-oss takes temperatures up to 2 natively; Converse caps every model at 1; Claude stops at 1."""
+    assert body_of(prepared(OSS, "hi", temperature=1.5))["temperature"] == 1.5
+    with pytest.raises(reqbed.ValidationError) as info:
+        prepared(OSS, "hi", temperature=1.5, provider_options={"use_converse": True})
+    assert info.value.field == "temperature"
+    with pytest.raises(reqbed.ValidationError) as info:
+        prepared("bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0", "hi", temperature=1.5)
+    assert info.value.field == "temperature" and "between 0 and 1.0" in str(info.value)

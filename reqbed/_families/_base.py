@@ -33,6 +33,8 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     thinking: bool = False
     #: takes ``reasoning_effort`` as its own field (gpt-oss) rather than a thinking budget
     reasoning_effort: bool = False
+    #: the highest ``temperature`` the model takes (AWS's inference-parameter pages)
+    max_temperature: float = 1.0
     system_prompt: bool = True
     system_only_prompt: bool = False
     max_output_tokens: int | None = None

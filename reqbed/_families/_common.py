@@ -54,6 +54,12 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
         raise _refuse("tools", req, "tools")
     if opts.tools and req.stream and not caps.streaming_tools:
         raise _refuse("tools while streaming", req, "tools")
+    if opts.temperature is not None and opts.temperature > caps.max_temperature:
+        raise ValidationError(
+            f"{req.spec.base_model or req.spec.model_id} takes a temperature between 0 and {caps.max_temperature}, "
+            f"got {opts.temperature}",
+            field="temperature",
+        )
     native_effort = opts.reasoning_effort is not None and caps.reasoning_effort
     if opts.thinking_budget is not None and not caps.thinking and not native_effort:
         what = "reasoning_effort" if opts.reasoning_effort else "extended thinking"

@@ -250,11 +250,7 @@ class AnthropicFormatter:
         if system:
             body["system"] = system
         body["messages"] = messages
-        if opts.temperature is not None:
-            if opts.temperature > 1:
-                raise ValidationError(
-                    f"Claude takes a temperature between 0 and 1, got {opts.temperature}", field="temperature"
-                )
+        if opts.temperature is not None:  # its range is a capability, checked before the body is built
             body["temperature"] = opts.temperature
         if opts.top_p is not None:
             body["top_p"] = opts.top_p

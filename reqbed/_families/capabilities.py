@@ -71,7 +71,7 @@ def cohere(spec: ModelSpec) -> Capabilities:
 
 
 def openai(spec: ModelSpec) -> Capabilities:
-    return Capabilities(tools=True, streaming_tools=True, reasoning_effort=True)
+    return Capabilities(tools=True, streaming_tools=True, reasoning_effort=True, max_temperature=2.0)
 
 
 def mistral(spec: ModelSpec) -> Capabilities:

@@ -244,7 +244,6 @@ class CohereFormatter:
         results = [_result(p, calls) for p in parts if isinstance(p, ToolResultPart)]
         if results:
             body["tool_results"] = results
-        _check_range("temperature", opts.temperature, 0.0, 1.0)
         _check_range("top_p", opts.top_p, 0.01, 0.99)
         _check_range("top_k", opts.top_k, 0, 500)
         if opts.max_tokens is not None:

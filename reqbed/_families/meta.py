@@ -150,8 +150,6 @@ class MetaFormatter:
             raise ValidationError("Llama's native body has no stop sequences; leave use_converse unset", field="stop")
         if opts.top_k is not None:
             raise ValidationError("Llama's native body has no top_k", field="top_k")
-        if opts.temperature is not None and opts.temperature > 1.0:
-            raise ValidationError(f"must be between 0 and 1 for Llama, got {opts.temperature}", field="temperature")
         body: dict[str, Any] = {"prompt": llama3_prompt(req)}
         if opts.max_tokens is not None:
             body["max_gen_len"] = opts.max_tokens
