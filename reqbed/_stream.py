@@ -164,12 +164,8 @@ def _raise_for_status(prepared: Prepared, status: int, headers: httpx.Headers, b
         raise prepared.error(status, headers, body)
 
 
-class StreamResponse:
-    """A streaming answer. Iterate for chunks; ``text_stream()`` for text; ``response()`` for all.
-
-    Use as a context manager (``with reqbed.stream_text(...) as s:``) to release the connection
-    even when you stop early. A stream that breaks raises; it never looks complete.
-    """
+class _StreamState:
+    """What the sync and async streams share: their state and the I/O-free halves of a read."""
 
     def __init__(
         self,
@@ -184,9 +180,45 @@ class StreamResponse:
         self._core = StreamCore(prepared, served_by, request_id=http.headers.get("x-amzn-requestid"))
         self._deadline = deadline
         self._pending: deque[Chunk] = deque()
-        self._bytes: Iterator[bytes] | None = None
         self._done = False
         self._closed = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._prepared.request.spec.spec!r}, done={self._done})"
+
+    def _before_read(self) -> None:
+        if self._core.failed is not None:
+            raise self._core.failed  # a fault found after the chunks just delivered
+        if self._closed:
+            raise EventStreamError("the stream was closed before it completed")
+
+    def _after_read(self, data: bytes | None) -> bool:
+        """Decode one read (``None``: the body ended); True when the stream is complete."""
+        if data is None:
+            self._pending.extend(self._core.close())
+            self._done = True
+            return True
+        self._pending.extend(self._core.feed(data))
+        return False
+
+
+class StreamResponse(_StreamState):
+    """A streaming answer. Iterate for chunks; ``text_stream()`` for text; ``response()`` for all.
+
+    Use as a context manager (``with reqbed.stream_text(...) as s:``) to release the connection
+    even when you stop early. A stream that breaks raises; it never looks complete.
+    """
+
+    def __init__(
+        self,
+        prepared: Prepared,
+        http: httpx.Response,
+        *,
+        served_by: str | None = None,
+        deadline: Deadline | None = None,
+    ) -> None:
+        super().__init__(prepared, http, served_by=served_by, deadline=deadline)
+        self._bytes: Iterator[bytes] | None = None
         if http.status_code >= 300:
             try:
                 with translate_transport_errors(prepared.url):
@@ -194,9 +226,6 @@ class StreamResponse:
             finally:
                 self.close()
             _raise_for_status(prepared, http.status_code, http.headers, body)
-
-    def __repr__(self) -> str:
-        return f"StreamResponse({self._prepared.request.spec.spec!r}, done={self._done})"
 
     def __enter__(self) -> StreamResponse:
         return self
@@ -216,22 +245,15 @@ class StreamResponse:
 
     def _pull(self) -> None:
         try:
-            if self._core.failed is not None:
-                raise self._core.failed  # a fault found after the chunks just delivered
-            if self._closed:
-                raise EventStreamError("the stream was closed before it completed")
+            self._before_read()
             if self._deadline is not None:
                 self._deadline.check()  # the call's overall deadline (timeout=), checked between reads
             if self._bytes is None:
                 self._bytes = self._http.iter_bytes()
             with translate_transport_errors(self._prepared.url):
                 data = next(self._bytes, None)
-            if data is None:
-                self._pending.extend(self._core.close())
-                self._done = True
+            if self._after_read(data):
                 self.close()
-            else:
-                self._pending.extend(self._core.feed(data))
         except BaseException:
             self.close()
             raise
@@ -264,7 +286,7 @@ class StreamResponse:
             self._http.close()
 
 
-class AsyncStreamResponse:
+class AsyncStreamResponse(_StreamState):
     """The async twin of ``StreamResponse`` (``async for``, ``async with``, ``await .response()``)."""
 
     def __init__(
@@ -275,14 +297,8 @@ class AsyncStreamResponse:
         served_by: str | None = None,
         deadline: Deadline | None = None,
     ) -> None:
-        self._prepared = prepared
-        self._http = http
-        self._core = StreamCore(prepared, served_by, request_id=http.headers.get("x-amzn-requestid"))
-        self._deadline = deadline
-        self._pending: deque[Chunk] = deque()
+        super().__init__(prepared, http, served_by=served_by, deadline=deadline)
         self._bytes: AsyncIterator[bytes] | None = None
-        self._done = False
-        self._closed = False
 
     @classmethod
     async def open(
@@ -303,14 +319,11 @@ class AsyncStreamResponse:
             _raise_for_status(prepared, http.status_code, http.headers, body)
         return self
 
-    def __repr__(self) -> str:
-        return f"AsyncStreamResponse({self._prepared.request.spec.spec!r}, done={self._done})"
-
     async def __aenter__(self) -> AsyncStreamResponse:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._aclose_shielded()  # also when leaving a cancelled scope: the connection must go back
+        await self.aclose()  # shielded: also when leaving a cancelled scope, the connection must go back
 
     def __aiter__(self) -> AsyncStreamResponse:
         return self
@@ -324,10 +337,7 @@ class AsyncStreamResponse:
 
     async def _pull(self) -> None:
         try:
-            if self._core.failed is not None:
-                raise self._core.failed  # a fault found after the chunks just delivered
-            if self._closed:
-                raise EventStreamError("the stream was closed before it completed")
+            self._before_read()
             if self._bytes is None:
                 self._bytes = self._http.aiter_bytes()
             with translate_transport_errors(self._prepared.url), enforce_deadline(self._deadline):
@@ -335,14 +345,10 @@ class AsyncStreamResponse:
                     data: bytes | None = await self._bytes.__anext__()
                 except StopAsyncIteration:
                     data = None
-            if data is None:
-                self._pending.extend(self._core.close())
-                self._done = True
+            if self._after_read(data):
                 await self.aclose()
-            else:
-                self._pending.extend(self._core.feed(data))
         except BaseException:
-            await self._aclose_shielded()
+            await self.aclose()  # shielded: completes even inside a cancelled scope
             raise
 
     async def prime(self) -> None:
@@ -359,9 +365,6 @@ class AsyncStreamResponse:
         async for _ in self:
             pass
         return self._core.response()
-
-    async def _aclose_shielded(self) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Release the connection. Safe to call more than once; completes even inside a cancelled
