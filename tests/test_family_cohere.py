@@ -13,7 +13,7 @@ import pytest
 
 import reqbed
 from reqbed._eventstream import encode_frame
-from reqbed._pipeline import Prepared, prepare
+from reqbed._pipeline import Prepared
 from reqbed._stream import StreamCore
 from reqbed._types import (
     Chunk,
@@ -29,10 +29,10 @@ from reqbed._types import (
 from reqbed.testing import Emulator
 from reqbed.testing._converse_responder import BadRequest
 from reqbed.testing._native_responders import handle_cohere
+from tests.native_helpers import body_of, prepared, refused
 
 R = "bedrock:cohere.command-r-v1:0"
 R_PLUS = "bedrock:us.cohere.command-r-plus-v1:0"
-CREDS = {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
 GOLDEN = Path(__file__).parent / "golden" / "cohere"
 WEATHER = {
     "name": "get_weather",
@@ -41,21 +41,7 @@ WEATHER = {
 }
 
 
-def prepared(model: str, prompt: Any, *, stream: bool = False, **opts: Any) -> Prepared:
-    po = {"region": "us-east-1", **CREDS, **opts.pop("provider_options", {})}
-    return prepare(model, prompt, {**opts, "provider_options": po}, stream=stream, environ={})
 
-
-def body_of(p: Prepared) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(p.body)
-    return value
-
-
-def refused(field: str, model: str, prompt: Any, **opts: Any) -> reqbed.ValidationError:
-    with pytest.raises(reqbed.ValidationError) as info:
-        prepared(model, prompt, **opts)
-    assert info.value.field == field, info.value
-    return info.value
 
 
 # -- golden request bodies (tests/golden/cohere) -------------------------------------------------

@@ -14,30 +14,20 @@ import pytest
 
 import reqbed
 from reqbed._eventstream import encode_frame
-from reqbed._pipeline import Prepared, prepare
 from reqbed._stream import StreamCore
 from reqbed._types import Chunk, FinishChunk, ImagePart, TextChunk, Usage, UsageChunk
 from reqbed.testing import Emulator
 from reqbed.testing._converse_responder import BadRequest
 from reqbed.testing._native_responders import handle_meta
+from tests.native_helpers import prepared, refused
 
 LLAMA = "bedrock:meta.llama3-3-70b-instruct-v1:0"
 LLAMA_8B = "bedrock:meta.llama3-8b-instruct-v1:0"
 VISION = "bedrock:us.meta.llama3-2-11b-instruct-v1:0"
-CREDS = {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
 GOLDEN = Path(__file__).parent / "golden" / "meta"
 TOOL = {"name": "lookup", "description": "Look up", "parameters": {"type": "object", "properties": {}}}
 
 
-def prepared(model: str, prompt: Any, *, stream: bool = False, **opts: Any) -> Prepared:
-    po = {"region": "us-east-1", **CREDS, **opts.pop("provider_options", {})}
-    return prepare(model, prompt, {**opts, "provider_options": po}, stream=stream, environ={})
-
-
-def refused(field: str, model: str, prompt: Any, **opts: Any) -> None:
-    with pytest.raises(reqbed.ValidationError) as info:
-        prepared(model, prompt, **opts)
-    assert info.value.field == field, info.value
 
 
 @pytest.mark.parametrize("path", sorted(GOLDEN.glob("request_*.json")), ids=lambda p: p.stem)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import reqbed
 from reqbed._eventstream import encode_frame
 from reqbed._families.openai import ReasoningSplitter, split_reasoning
-from reqbed._pipeline import Prepared, prepare
+from reqbed._pipeline import Prepared
 from reqbed._stream import StreamCore
 from reqbed._types import (
     Chunk,
@@ -37,10 +37,10 @@ from reqbed._types import (
 from reqbed.testing import Emulator
 from reqbed.testing._converse_responder import BadRequest
 from reqbed.testing._native_responders import handle_openai
+from tests.native_helpers import body_of, prepared
 
 OSS = "bedrock:openai.gpt-oss-20b-1:0"
 OSS_120 = "bedrock:openai.gpt-oss-120b-1:0"
-CREDS = {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
 GOLDEN = Path(__file__).parent / "golden" / "openai"
 ADD = {
     "name": "add",
@@ -49,14 +49,6 @@ ADD = {
 }
 
 
-def prepared(model: str, prompt: Any, *, stream: bool = False, **opts: Any) -> Prepared:
-    po = {"region": "us-east-1", **CREDS, **opts.pop("provider_options", {})}
-    return prepare(model, prompt, {**opts, "provider_options": po}, stream=stream, environ={})
-
-
-def body_of(p: Prepared) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(p.body)
-    return value
 
 
 # -- golden request bodies and responses ----------------------------------------------------------
@@ -388,4 +380,5 @@ def test_temperature_range_is_the_models_and_the_endpoints() -> None:
     assert info.value.field == "temperature"
     with pytest.raises(reqbed.ValidationError) as info:
         prepared("bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0", "hi", temperature=1.5)
-    assert info.value.field == "temperature" and "between 0 and 1.0" in str(info.value)
+    assert info.value.field == "temperature"
+    assert "between 0 and 1.0" in str(info.value)
