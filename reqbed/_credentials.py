@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_REGION",
     "SOURCES",
     "explicit_region",
+    "is_loopback",
     "no_credentials_error",
     "resolve_auth",
     "resolve_endpoint",
@@ -163,7 +164,8 @@ def resolve_region(provider_options: Mapping[str, Any], arn_region: str | None, 
     return explicit_region(provider_options, arn_region, environ) or DEFAULT_REGION
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """localhost, *.localhost or a loopback address: the only hosts credentials may reach over http."""
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -194,7 +196,7 @@ def resolve_endpoint(provider_options: Mapping[str, Any], region: str, environ: 
         raise ValidationError(f"{url!r} has an invalid port", field=field) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationError(f"{url!r} is not an http(s) URL", field=field)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValidationError(
             f"refusing to send AWS credentials over plain http to {parts.hostname!r}; "
             "use https (plain http is allowed only for loopback hosts such as the local emulator)",

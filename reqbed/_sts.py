@@ -37,7 +37,7 @@ import httpx
 import msgspec
 
 from ._clock import Clock, asend_with_skew_retry, endpoint_of, parse_iso8601, send_with_skew_retry
-from ._credentials import _is_loopback
+from ._credentials import is_loopback
 from ._credentials_types import AwsCredentials
 from ._errors import AccessDeniedError, APIError, CredentialsError, ValidationError, map_api_error
 from ._sigv4 import sign_headers
@@ -133,7 +133,7 @@ def sts_endpoint(region: str, environ: Mapping[str, str]) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationError(f"{url!r} is not an http(s) URL", field="AWS_ENDPOINT_URL_STS")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValidationError(
             f"refusing to send AWS credentials over plain http to {parts.hostname!r}; use https",
             field="AWS_ENDPOINT_URL_STS",

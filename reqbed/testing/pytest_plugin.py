@@ -24,7 +24,6 @@ A project that runs its tests without installing reqbed registers the plugin fro
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import shlex
@@ -38,6 +37,7 @@ import pytest
 import reqbed
 from reqbed import _client
 
+from .._credentials import is_loopback
 from .._transport import AsyncSigningTransport, SigningTransport
 from ._replay_transport import FixtureError
 from .emulator import Emulator
@@ -73,15 +73,6 @@ def _record_command(request: pytest.FixtureRequest) -> str:
     return f"REQBED_FIXTURES=record python -m pytest {shlex.quote(request.node.nodeid)}"
 
 
-def _is_local(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _blocked(request: httpx.Request, command: str) -> NetworkBlockedError:
     url = request.url.copy_with(query=None)
     return NetworkBlockedError(
@@ -96,13 +87,13 @@ def _guarded(command: str) -> tuple[type[SigningTransport], type[AsyncSigningTra
 
     class Guarded(SigningTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
-            if isinstance(self._inner, httpx.HTTPTransport) and not _is_local(request.url.host):
+            if isinstance(self._inner, httpx.HTTPTransport) and not is_loopback(request.url.host):
                 raise _blocked(request, command)
             return super().handle_request(request)
 
     class AsyncGuarded(AsyncSigningTransport):
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if isinstance(self._inner, httpx.AsyncHTTPTransport) and not _is_local(request.url.host):
+            if isinstance(self._inner, httpx.AsyncHTTPTransport) and not is_loopback(request.url.host):
                 raise _blocked(request, command)
             return await super().handle_async_request(request)
 
