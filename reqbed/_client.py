@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -65,7 +65,7 @@ class _LoopPool:
         self.transport = transport
         self.guard = self._guard()
 
-    async def _guard(self) -> AsyncIterator[None]:
+    async def _guard(self) -> AsyncGenerator[None, None]:
         try:
             yield
             await anyio.sleep_forever()  # pragma: no cover - never resumed
@@ -140,10 +140,10 @@ class Client:
         return pool.transport
 
     def close(self) -> None:
-        """Close the sync pool (async pools are dropped; ``aclose`` closes the current loop's)."""
+        """Close the sync pool. An event loop's pool is closed by ``aclose`` on that loop, or by the
+        loop itself when it ends (its guard); it cannot be closed from outside its loop."""
         with self._lock:
             sync, self._sync = self._sync, None
-            self._async = weakref.WeakKeyDictionary()
         if sync is not None:
             sync.close()
 
@@ -153,7 +153,7 @@ class Client:
         with self._lock:
             pool = self._async.pop(key, None)
         if pool is not None:
-            await pool.transport.aclose()
+            await pool.guard.aclose()  # its ``finally`` closes the transport; nothing left suspended
         self.close()
 
     def __enter__(self) -> Client:

@@ -118,3 +118,16 @@ async def test_concurrent_calls_with_faults_in_one_loop(emulator: Emulator) -> N
     for i in range(1, 30, 3):
         emulator.inject("unavailable", 1, match=f"faulty call {i}", retry_after=0.01)
     assert await many(emulator, "faulty", 30) == expected("faulty", 30)
+
+
+@pytest.mark.anyio
+async def test_aclose_finishes_the_loops_pool_guard(emulator: Emulator) -> None:
+    """``aclose`` closes this loop's pool through its guard, leaving no suspended async generator
+    behind (one garbage-collected unfinished is a ResourceWarning under trio)."""
+    client = reqbed.Client()
+    await client.agenerate_text(MODEL, "hi", provider_options=emulator.provider_options())
+    (pool,) = list(client._async.values())
+    assert pool.guard.ag_frame is not None  # started and suspended, waiting for the loop to end
+    await client.aclose()
+    assert pool.guard.ag_frame is None  # finished: its finally closed the transport
+    assert not client._async
