@@ -30,6 +30,7 @@ __all__ = [
     "check_thinking",
     "history_tool_names",
     "shape_error",
+    "token_count",
     "unexpected_shapes",
 ]
 
@@ -152,6 +153,11 @@ def unexpected_shapes(what: str) -> Iterator[None]:
 def shape_error(what: str, error: BaseException) -> ModelStreamError:
     """The error for an answer of unexpected shape (hot paths catch ``SHAPE_ERRORS`` inline)."""
     return bad_body(f"{what} has an unexpected shape ({type(error).__name__}: {error})")
+
+
+def token_count(value: object) -> int:
+    """A token count from a provider's JSON: an int, else 0 (never a bool, a string or a crash)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def bad_body(what: str) -> ModelStreamError:

@@ -60,16 +60,15 @@ def anthropic_finish_reason(stop_reason: Any) -> FinishReason:
     return _STOP_REASONS.get(stop_reason if isinstance(stop_reason, str) else "", "stop")
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def anthropic_usage(u: Any) -> Usage:
     """Anthropic's ``usage`` object -> Usage (cache tokens apart from input tokens)."""
     if not isinstance(u, dict):
         return Usage()
-    inp, out = _int(u.get("input_tokens")), _int(u.get("output_tokens"))
-    read, write = _int(u.get("cache_read_input_tokens")), _int(u.get("cache_creation_input_tokens"))
+    inp, out = _common.token_count(u.get("input_tokens")), _common.token_count(u.get("output_tokens"))
+    read, write = (
+        _common.token_count(u.get("cache_read_input_tokens")),
+        _common.token_count(u.get("cache_creation_input_tokens")),
+    )
     return Usage(
         input_tokens=inp,
         output_tokens=out,
@@ -136,11 +135,11 @@ class AnthropicStreamParser:
             return []
         kind = data.get("type")
         if kind == "content_block_delta":
-            return self._delta(_int(data.get("index")), data.get("delta") or {})
+            return self._delta(_common.token_count(data.get("index")), data.get("delta") or {})
         if kind == "content_block_start":
-            return self._start(_int(data.get("index")), data.get("content_block") or {})
+            return self._start(_common.token_count(data.get("index")), data.get("content_block") or {})
         if kind == "content_block_stop":
-            index = _int(data.get("index"))
+            index = _common.token_count(data.get("index"))
             builder = self._tools.pop(index, None)
             if builder is None:
                 return []
@@ -220,8 +219,8 @@ class AnthropicStreamParser:
                 ("cache_read_input_tokens", "cacheReadInputTokenCount"),
                 ("cache_creation_input_tokens", "cacheWriteInputTokenCount"),
             ):
-                if ours not in usage and _int(metrics.get(theirs)):
-                    usage[ours] = _int(metrics.get(theirs))
+                if ours not in usage and _common.token_count(metrics.get(theirs)):
+                    usage[ours] = _common.token_count(metrics.get(theirs))
         return [UsageChunk(usage=anthropic_usage(usage)), FinishChunk(finish_reason=self._stop)]
 
     def finish(self) -> list[Chunk]:

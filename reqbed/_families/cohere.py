@@ -297,10 +297,6 @@ def tool_calls(raw: Any, generation_id: str, start: int = 0) -> list[ToolCall]:
     return out
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def meta_usage(meta: Any) -> Usage:
     """``meta.billed_units`` (else ``meta.tokens``) of a Cohere response; zeros when absent."""
     if not isinstance(meta, dict):
@@ -308,7 +304,7 @@ def meta_usage(meta: Any) -> Usage:
     units = meta.get("billed_units") if isinstance(meta.get("billed_units"), dict) else meta.get("tokens")
     if not isinstance(units, dict):
         return Usage()
-    inp, out = _int(units.get("input_tokens")), _int(units.get("output_tokens"))
+    inp, out = _common.token_count(units.get("input_tokens")), _common.token_count(units.get("output_tokens"))
     return Usage(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
 
 
@@ -350,7 +346,10 @@ class CohereStreamParser:
             out = [] if self._calls else self._emit_calls(response.get("tool_calls"))
             metrics = data.get("amazon-bedrock-invocationMetrics")
             if isinstance(metrics, dict):
-                inp, outp = _int(metrics.get("inputTokenCount")), _int(metrics.get("outputTokenCount"))
+                inp, outp = (
+                    _common.token_count(metrics.get("inputTokenCount")),
+                    _common.token_count(metrics.get("outputTokenCount")),
+                )
                 usage = Usage(input_tokens=inp, output_tokens=outp, total_tokens=inp + outp)
             else:
                 usage = meta_usage(response.get("meta"))

@@ -105,22 +105,20 @@ def openai_finish_reason(reason: Any) -> FinishReason:
     return _FINISH.get(reason if isinstance(reason, str) else "", "stop")
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def openai_usage(u: Any) -> Usage:
     """``usage`` of a chat completion. ``prompt_tokens_details.cached_tokens`` is the engine's
     prefix-cache hint, not a Bedrock prompt-cache read: it stays in ``.raw``."""
     if not isinstance(u, dict):
         return Usage()
-    inp, out = _int(u.get("prompt_tokens")), _int(u.get("completion_tokens"))
-    return Usage(input_tokens=inp, output_tokens=out, total_tokens=_int(u.get("total_tokens")) or inp + out)
+    inp, out = _common.token_count(u.get("prompt_tokens")), _common.token_count(u.get("completion_tokens"))
+    return Usage(
+        input_tokens=inp, output_tokens=out, total_tokens=_common.token_count(u.get("total_tokens")) or inp + out
+    )
 
 
 def metrics_usage(m: dict[str, Any]) -> Usage:
     """``amazon-bedrock-invocationMetrics`` (the last chunk of every /invoke stream)."""
-    inp, out = _int(m.get("inputTokenCount")), _int(m.get("outputTokenCount"))
+    inp, out = _common.token_count(m.get("inputTokenCount")), _common.token_count(m.get("outputTokenCount"))
     return Usage(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
 
 
