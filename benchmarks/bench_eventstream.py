@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from botocore import __version__ as botocore_version
 from botocore.eventstream import EventStreamBuffer
 
-from reqbed._eventstream import EventStreamDecoder, encode_frame
+from reqbed._aws.eventstream import EventStreamDecoder, encode_frame
 
 KIB = 1024
 PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

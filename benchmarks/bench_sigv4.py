@@ -32,8 +32,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from reqbed._credentials_types import AwsCredentials
-from reqbed._sigv4 import sign_headers
+from reqbed._aws.credentials_types import AwsCredentials
+from reqbed._aws.sigv4 import sign_headers
 
 # AWS's documented example credentials and an obviously fake session token.
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"

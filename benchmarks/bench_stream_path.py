@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 import httpx
 from botocore.eventstream import EventStreamBuffer
 
-from reqbed._eventstream import encode_frame
+from reqbed._aws.eventstream import encode_frame
 from reqbed._pipeline import prepare
 from reqbed._stream import StreamResponse
 from reqbed._types import TextChunk

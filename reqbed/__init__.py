@@ -13,8 +13,9 @@ from __future__ import annotations
 import threading as _threading
 from typing import TYPE_CHECKING, Any
 
-from ._api_keys import abedrock_api_key, bedrock_api_key
-from ._credentials_types import AwsCredentials, BearerToken
+from ._aws.credentials_types import AwsCredentials, BearerToken
+from ._aws.keystore import clear_keys, get_key, put_key
+from ._aws.mint_key import abedrock_api_key, bedrock_api_key
 from ._errors import (
     AccessDeniedError,
     APIError,
@@ -35,7 +36,6 @@ from ._errors import (
     ThrottlingError,
     ValidationError,
 )
-from ._keystore import clear_keys, get_key, put_key
 from ._model_spec import ModelSpec, parse_model_spec
 from ._retry import RetryPolicy
 from ._types import (

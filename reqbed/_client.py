@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 
-from ._clock import SYSTEM_CLOCK, Clock, asend_with_skew_retry, endpoint_of, send_with_skew_retry
-from ._credentials_types import Auth
+from ._aws.clock import SYSTEM_CLOCK, Clock, asend_with_skew_retry, endpoint_of, send_with_skew_retry
+from ._aws.credentials_types import Auth
 from ._fallback import Target, plan_targets, read_body, run_async, run_sync
 from ._pipeline import Prepared, prepare, sign_for
 from ._retry import Deadline, RetryPolicy
@@ -81,7 +81,7 @@ class Client:
 
     ``transport`` / ``async_transport`` replace httpx's network transports (fixture replay,
     tests); ``environ`` replaces ``os.environ`` for credential and region lookup; ``clock``
-    replaces the wall clock used for signing and expiry checks (``reqbed._clock.Clock``, tests).
+    replaces the wall clock used for signing and expiry checks (``reqbed._aws.clock.Clock``, tests).
 
     reqbed drives httpx's *transport* layer directly (connection pooling, HTTP/1.1, TLS,
     timeouts) and skips ``httpx.Client``'s cookie, redirect and auth machinery, which a
@@ -204,7 +204,7 @@ class Client:
 
     def _auth_sync(self, p: Prepared) -> Auth:
         """Step 6 in the shell: check sources 1-3's answer, or run the default chain / STS."""
-        from ._credential_chain import resolve_sync
+        from ._aws.credential_chain import resolve_sync
 
         def send(request: httpx.Request) -> httpx.Response:  # STS AssumeRole goes through our pool
             return self._sync_transport().handle_request(request)
@@ -263,7 +263,7 @@ class Client:
 
     async def _auth_async(self, p: Prepared) -> Auth:
         """Async step 6 (asyncio or trio)."""
-        from ._credential_chain import resolve_async
+        from ._aws.credential_chain import resolve_async
 
         async def send(request: httpx.Request) -> httpx.Response:
             return await (await self._async_transport_for_loop()).handle_async_request(request)

@@ -26,13 +26,13 @@ from typing import Any
 
 import msgspec
 
-from ._credentials import DEFAULT_REGION, explicit_region, resolve_auth, resolve_endpoint
-from ._credentials_types import Auth, AwsCredentials, BearerToken
+from ._aws.credentials import DEFAULT_REGION, explicit_region, resolve_auth, resolve_endpoint
+from ._aws.credentials_types import Auth, AwsCredentials, BearerToken
+from ._aws.sigv4 import sign_headers
 from ._errors import APIError, map_api_error
 from ._families import Formatter, choose_formatter, family_for
 from ._families._common import check_capabilities, unexpected_shapes
 from ._request import ChatRequest, build_chat_request
-from ._sigv4 import sign_headers
 from ._types import Response
 
 __all__ = ["Prepared", "prepare", "sign_for"]

@@ -21,8 +21,8 @@ import httpx
 import msgspec
 
 from ._accumulator import StreamAccumulator
+from ._aws.eventstream import EventStreamDecoder, Frame
 from ._errors import EventStreamError, ModelStreamError, ReqbedError, map_api_error
-from ._eventstream import EventStreamDecoder, Frame
 from ._families._common import SHAPE_ERRORS, shape_error, unexpected_shapes
 from ._retry import Deadline, enforce_deadline
 from ._transport import translate_transport_errors

@@ -1,6 +1,6 @@
 """A plain reference encoder for AWS binary event-stream frames, for tests only.
 
-Written independently of ``reqbed._eventstream`` (straight from the wire format) so the two can check
+Written independently of ``reqbed._aws.eventstream`` (straight from the wire format) so the two can check
 each other, and able to write *wrong* frames on purpose: every length and CRC can be overridden and the
 header block can be given as raw bytes.
 

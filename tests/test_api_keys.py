@@ -24,10 +24,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reqbed
-from reqbed import _api_keys, _clock
-from reqbed._api_keys import decode_short_term_key, make_short_term_key
-from reqbed._clock import Clock
-from reqbed._credentials_types import AwsCredentials
+from reqbed._aws import api_keys as _api_keys
+from reqbed._aws import clock as _clock
+from reqbed._aws.api_keys import decode_short_term_key, make_short_term_key
+from reqbed._aws.clock import Clock
+from reqbed._aws.credentials_types import AwsCredentials
 from reqbed.testing import EXAMPLE_API_KEY, Emulator
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -106,7 +107,7 @@ def test_bedrock_api_key_from_botocore_credentials_and_profile(
     assert key == aws_recipe(AwsCredentials(AKID, SECRET, EXAMPLE_TOKEN), "us-west-2", 43200, NOW)
     (tmp_path / "aws-config").write_text("[profile dev]\nregion = ca-central-1\n")
     (tmp_path / "aws-credentials").write_text(f"[dev]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n")
-    from reqbed._credential_chain import clear_cache
+    from reqbed._aws.credential_chain import clear_cache
 
     clear_cache()
     try:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 import reqbed
-from reqbed import _credential_chain
+from reqbed._aws import credential_chain as _credential_chain
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Emulator
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -304,7 +304,7 @@ with Emulator() as emu, reqbed.Client() as client:
         except reqbed.CredentialsError:
             pass
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("botocore", "aiobotocore", "boto3")
-                        or m in ("reqbed._sts", "xml.etree.ElementTree"))))
+                        or m in ("reqbed._aws.sts", "xml.etree.ElementTree"))))
 """
 
 

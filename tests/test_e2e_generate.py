@@ -27,7 +27,7 @@ import pytest
 import trio
 
 import reqbed
-from reqbed._clock import Clock, endpoint_of
+from reqbed._aws.clock import Clock, endpoint_of
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_API_KEY, EXAMPLE_SECRET_ACCESS_KEY, Emulator
 
 MODEL_ID = "anthropic.claude-3-7-sonnet-20250219-v1:0"

@@ -1,4 +1,4 @@
-"""Tests of reqbed's binary event-stream decoder and encoder (``reqbed._eventstream``).
+"""Tests of reqbed's binary event-stream decoder and encoder (``reqbed._aws.eventstream``).
 
 Oracles: the independent reference encoder in ``tests/eventstream_helpers.py``, botocore's
 ``EventStreamBuffer`` (decodes the same bytes), and real Bedrock recordings from ``../shared``.
@@ -21,8 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reqbed._errors import EventStreamError, ValidationError
-from reqbed._eventstream import (
+from reqbed._aws.eventstream import (
     MAX_FRAME_LENGTH,
     MAX_HEADERS_LENGTH,
     EventStreamDecoder,
@@ -30,6 +29,7 @@ from reqbed._eventstream import (
     HeaderType,
     encode_frame,
 )
+from reqbed._errors import EventStreamError, ValidationError
 from tests import eventstream_helpers as h
 
 RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "bedrock-recordings"

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 import reqbed
-from reqbed._clock import SIGNATURE_WINDOW, Clock, endpoint_of, parse_iso8601, server_time
+from reqbed._aws.clock import SIGNATURE_WINDOW, Clock, endpoint_of, parse_iso8601, server_time
 from reqbed._pipeline import prepare
 from reqbed.testing import Emulator
 

@@ -19,7 +19,7 @@ import msgspec
 import pytest
 
 import reqbed
-from reqbed._eventstream import EventStreamDecoder, encode_frame
+from reqbed._aws.eventstream import EventStreamDecoder, encode_frame
 from reqbed._pipeline import prepare
 from reqbed._stream import StreamCore
 from reqbed.testing import Emulator

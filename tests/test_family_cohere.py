@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 import reqbed
-from reqbed._eventstream import encode_frame
+from reqbed._aws.eventstream import encode_frame
 from reqbed._pipeline import Prepared
 from reqbed._stream import StreamCore
 from reqbed._types import (

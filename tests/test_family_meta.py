@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 import reqbed
-from reqbed._eventstream import encode_frame
+from reqbed._aws.eventstream import encode_frame
 from reqbed._stream import StreamCore
 from reqbed._types import Chunk, FinishChunk, ImagePart, TextChunk, Usage, UsageChunk
 from reqbed.testing import Emulator

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import reqbed
-from reqbed._eventstream import encode_frame
+from reqbed._aws.eventstream import encode_frame
 from reqbed._families.openai import ReasoningSplitter, split_reasoning
 from reqbed._pipeline import Prepared
 from reqbed._stream import StreamCore

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import reqbed
-from reqbed import _keystore
+from reqbed._aws import keystore as _keystore
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 FAKE_API_KEY = "ABSK-fake-key-for-keystore-tests"

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reqbed
-from reqbed._eventstream import MAX_FRAME_LENGTH, EventStreamDecoder, encode_frame
+from reqbed._aws.eventstream import MAX_FRAME_LENGTH, EventStreamDecoder, encode_frame
 from reqbed._families import FAMILIES
 from reqbed._pipeline import Prepared, prepare
 from reqbed._stream import StreamCore

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 import reqbed
-from reqbed._credentials_types import AwsCredentials, BearerToken
+from reqbed._aws.credentials_types import AwsCredentials, BearerToken
 from reqbed._pipeline import prepare
 from reqbed._request import ProviderOptions, build_chat_request
 from reqbed.testing import Emulator

@@ -14,7 +14,7 @@ import pytest
 
 import reqbed
 from reqbed import _fallback
-from reqbed._clock import Clock
+from reqbed._aws.clock import Clock
 from reqbed._errors import map_api_error
 from reqbed._fallback import Target, run_async, run_sync
 from reqbed._retry import Deadline, RetryPolicy

@@ -33,9 +33,9 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from reqbed import _sigv4
-from reqbed._credentials_types import AwsCredentials
-from reqbed._sigv4 import amz_date, presign_url, sign_headers
+from reqbed._aws import sigv4 as _sigv4
+from reqbed._aws.credentials_types import AwsCredentials
+from reqbed._aws.sigv4 import amz_date, presign_url, sign_headers
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 ACCESS_KEYS = ("AKIDEXAMPLE", "AKIAIOSFODNN7EXAMPLE")

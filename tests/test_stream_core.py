@@ -1,7 +1,7 @@
 """StreamCore (bytes -> chunks, no I/O) fed with frames from ``encode_frame``, split at every boundary.
 
 The expected chunks are written out by hand from the ConverseStream event shapes AWS documents
-(and that the recordings in ../shared show); the frames come from ``reqbed._eventstream.encode_frame``,
+(and that the recordings in ../shared show); the frames come from ``reqbed._aws.eventstream.encode_frame``,
 which tests/test_eventstream.py checks against an independent encoder.
 """
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 import reqbed
-from reqbed._eventstream import encode_frame
+from reqbed._aws.eventstream import encode_frame
 from reqbed._pipeline import Prepared, prepare
 from reqbed._stream import AsyncStreamResponse, StreamCore, StreamResponse
 from reqbed._types import (

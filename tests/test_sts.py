@@ -27,9 +27,9 @@ from botocore.credentials import Credentials
 from moto.server import ThreadedMotoServer
 
 import reqbed
-from reqbed import _sts
-from reqbed._clock import Clock, endpoint_of
-from reqbed._credential_chain import clear_cache
+from reqbed._aws import sts as _sts
+from reqbed._aws.clock import Clock, endpoint_of
+from reqbed._aws.credential_chain import clear_cache
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Emulator
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"

@@ -43,7 +43,7 @@ from urllib.parse import unquote
 
 import h11
 
-from .._eventstream import encode_frame
+from .._aws.eventstream import encode_frame
 from . import _converse_responder as converse
 from ._sigv4_check import SignatureProblem, verify
 

@@ -34,8 +34,8 @@ from urllib.parse import unquote
 import httpx
 import msgspec
 
+from .._aws.clock import Clock
 from .._client import Client
-from .._clock import Clock
 from .._errors import APIError, ReqbedError
 from .._types import Response
 from ._fixture_format import (

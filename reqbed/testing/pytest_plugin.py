@@ -37,7 +37,7 @@ import pytest
 import reqbed
 from reqbed import _client
 
-from .._credentials import is_loopback
+from .._aws.credentials import is_loopback
 from .._transport import AsyncSigningTransport, SigningTransport
 from ._replay_transport import FixtureError
 from .emulator import Emulator

@@ -27,15 +27,15 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._api_keys import check_api_key
-from ._clock import Clock
-from ._credentials import no_credentials_error, resolve_iam
-from ._credentials_types import Auth, AwsCredentials, BearerToken
-from ._errors import CredentialsError
+from .._errors import CredentialsError
+from .api_keys import check_api_key
+from .clock import Clock
+from .credentials import no_credentials_error, resolve_iam
+from .credentials_types import Auth, AwsCredentials, BearerToken
 
 if TYPE_CHECKING:
-    from ._pipeline import Prepared
-    from ._sts import AsyncSend, Send
+    from .._pipeline import Prepared
+    from .sts import AsyncSend, Send
 
 __all__ = [
     "check_expiry",
@@ -72,7 +72,7 @@ def clear_cache() -> None:
     with _lock:
         _sessions.clear()
         _aio_sessions.clear()
-    from . import _sts  # imported only when a role is assumed
+    from . import sts as _sts  # imported only when a role is assumed
 
     _sts.clear_cache()
 
@@ -215,7 +215,7 @@ def resolve_sync(p: Prepared, *, environ: Mapping[str, str], clock: Clock, send:
         return _checked(p, p.auth, clock)
     po = p.request.provider_options
     if po.role_arn:
-        from . import _sts
+        from . import sts as _sts
 
         options = po.as_mapping()
         spec = _sts.role_spec(options)
@@ -237,7 +237,7 @@ async def resolve_async(p: Prepared, *, environ: Mapping[str, str], clock: Clock
         return _checked(p, p.auth, clock)
     po = p.request.provider_options
     if po.role_arn:
-        from . import _sts
+        from . import sts as _sts
 
         options = po.as_mapping()
         spec = _sts.role_spec(options)

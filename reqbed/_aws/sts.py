@@ -36,13 +36,13 @@ import anyio
 import httpx
 import msgspec
 
-from ._clock import Clock, asend_with_skew_retry, endpoint_of, parse_iso8601, send_with_skew_retry
-from ._credentials import is_loopback
-from ._credentials_types import AwsCredentials
-from ._errors import AccessDeniedError, APIError, CredentialsError, ValidationError, map_api_error
-from ._sigv4 import sign_headers
-from ._transport import SIGN_EXTENSION, translate_transport_errors
-from ._version import __version__
+from .._errors import AccessDeniedError, APIError, CredentialsError, ValidationError, map_api_error
+from .._transport import SIGN_EXTENSION, translate_transport_errors
+from .._version import __version__
+from .clock import Clock, asend_with_skew_retry, endpoint_of, parse_iso8601, send_with_skew_retry
+from .credentials import is_loopback
+from .credentials_types import AwsCredentials
+from .sigv4 import sign_headers
 
 __all__ = [
     "MIN_REMAINING",

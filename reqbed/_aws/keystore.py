@@ -16,7 +16,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import ValidationError
+from .._errors import ValidationError
 
 __all__ = ["KEY_NAMES", "clear_keys", "get_key", "put_key"]
 

@@ -34,9 +34,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import _keystore
-from ._credentials_types import Auth, AwsCredentials, BearerToken
-from ._errors import CredentialsError, ValidationError
+from .._errors import CredentialsError, ValidationError
+from . import keystore as _keystore
+from .credentials_types import Auth, AwsCredentials, BearerToken
 
 __all__ = [
     "DEFAULT_REGION",
@@ -109,7 +109,7 @@ def _env_keys(environ: Mapping[str, str]) -> AwsCredentials | None:
     expiration = None
     raw = environ.get("AWS_CREDENTIAL_EXPIRATION")
     if raw:
-        from ._clock import parse_iso8601
+        from .clock import parse_iso8601
 
         expiration = parse_iso8601(raw)
         if expiration is None:

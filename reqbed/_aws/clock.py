@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ._errors import APIError, SignatureExpiredError
+from .._errors import APIError, SignatureExpiredError
 
 if TYPE_CHECKING:  # httpx is imported by the first call, not by ``import reqbed``
     import httpx

@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from hashlib import sha256
 from urllib.parse import parse_qsl, quote, unquote
 
-from ._credentials_types import AwsCredentials
+from .credentials_types import AwsCredentials
 
 __all__ = ["ALGORITHM", "amz_date", "presign_url", "sign_headers"]
 
