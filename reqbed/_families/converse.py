@@ -340,13 +340,14 @@ class ConverseFormatter:
 def converse_usage(u: Any) -> Usage:
     if not isinstance(u, dict):
         return Usage()
-    inp, out = int(u.get("inputTokens") or 0), int(u.get("outputTokens") or 0)
+    count = _common.token_count
+    inp, out = count(u.get("inputTokens")), count(u.get("outputTokens"))
     return Usage(
         input_tokens=inp,
         output_tokens=out,
-        total_tokens=int(u.get("totalTokens") or inp + out),
-        cache_read_tokens=int(u.get("cacheReadInputTokens") or u.get("cacheReadInputTokenCount") or 0),
-        cache_write_tokens=int(u.get("cacheWriteInputTokens") or u.get("cacheWriteInputTokenCount") or 0),
+        total_tokens=count(u.get("totalTokens")) or inp + out,
+        cache_read_tokens=count(u.get("cacheReadInputTokens")) or count(u.get("cacheReadInputTokenCount")),
+        cache_write_tokens=count(u.get("cacheWriteInputTokens")) or count(u.get("cacheWriteInputTokenCount")),
     )
 
 
