@@ -44,6 +44,7 @@ from urllib.parse import unquote
 import h11
 
 from .._aws.eventstream import encode_frame
+from .._options import ProviderOptions
 from . import _converse_responder as converse
 from ._sigv4_check import SignatureProblem, verify
 
@@ -164,14 +165,14 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def provider_options(self, *, bearer: bool = False, region: str = "us-east-1") -> dict[str, Any]:
+    def provider_options(self, *, bearer: bool = False, region: str = "us-east-1") -> ProviderOptions:
         """``provider_options`` that point reqbed at this emulator with its example credentials."""
-        opts: dict[str, Any] = {"endpoint_url": self.endpoint_url, "region": region}
+        opts: ProviderOptions = {"endpoint_url": self.endpoint_url, "region": region}
         if bearer:
             opts["api_key"] = next(iter(self.api_keys))
         else:
             akid, (secret, token) = next(iter(self.credentials.items()))
-            opts.update(access_key_id=akid, secret_access_key=secret)
+            opts["access_key_id"], opts["secret_access_key"] = akid, secret
             if token:
                 opts["session_token"] = token
         return opts
