@@ -221,6 +221,10 @@ def _tool_config(req: ChatRequest) -> dict[str, Any] | None:
     return config
 
 
+#: GenerationOptions attribute -> ``inferenceConfig`` key (maxTokens and temperature need rules of their own)
+_INFERENCE: _common.OptionTable = (("top_p", "topP"), ("stop", "stopSequences"))
+
+
 class ConverseFormatter:
     """Formatter for ``/converse`` and ``/converse-stream``."""
 
@@ -253,10 +257,7 @@ class ConverseFormatter:
                     f"Converse accepts a temperature between 0 and 1, got {opts.temperature}", field="temperature"
                 )
             inference["temperature"] = opts.temperature
-        if opts.top_p is not None:
-            inference["topP"] = opts.top_p
-        if opts.stop:
-            inference["stopSequences"] = list(opts.stop)
+        _common.copy_options(inference, opts, _INFERENCE)
         if inference:
             body["inferenceConfig"] = inference
         tool_config = _tool_config(req)
