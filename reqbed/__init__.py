@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._aws.credentials_types import AwsCredentials, BearerToken
 from ._aws.keystore import clear_keys, get_key, put_key
 from ._aws.mint_key import abedrock_api_key, bedrock_api_key
+from ._embed.result import Embeddings
 from ._errors import (
     AccessDeniedError,
     APIError,
@@ -77,6 +78,7 @@ __all__ = [
     "ConnectionError",
     "CredentialsError",
     "DocumentPart",
+    "Embeddings",
     "EventStreamError",
     "FinishChunk",
     "ImagePart",
