@@ -22,7 +22,7 @@ class Embeddings(msgspec.Struct, kw_only=True, frozen=True):
     id called; ``raw`` the decoded answer bodies, one per request, in request order.
     """
 
-    vectors: list[list[float]] | list[list[int]]
+    vectors: list[list[float | int]]
     embedding_type: str
     usage: Usage
     model: str
