@@ -177,8 +177,24 @@ def test_cohere_splits_into_batches_of_96_in_order() -> None:
 
 
 def test_cohere_v3_keeps_images_alone_and_order() -> None:
-    plan = plan_embed(COHERE_EN, ["a", PNG, PNG, "b", "c"], {})
+    plan = plan_embed(COHERE_EN, ["a", PNG, PNG, "b", "c"], {"input_type": "search_query"})
     assert [c.indexes for c in plan.calls] == [(0,), (1,), (2,), (3, 4)]
+    assert [b["input_type"] for b in bodies(plan)] == ["search_query", "image", "image", "search_query"]
+    with pytest.raises(reqbed.ValidationError) as e:
+        plan_embed(COHERE_EN, ["a", PNG], {"input_type": "image"})
+    assert e.value.field == "input_type"
+    assert len(plan_embed(COHERE_EN, [PNG], {"input_type": "image"}).calls) == 1
+
+
+def test_a_plan_never_shows_a_secret() -> None:
+    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    po = {"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": secret, "api_key": "ABSK-secret-key"}
+    plan = plan_embed(TITAN_V2, ["a"], {"provider_options": po})
+    assert secret not in repr(plan)
+    assert "ABSK-secret-key" not in repr(plan)
+    with pytest.raises(reqbed.ValidationError) as e:
+        plan_embed(TITAN_V2, ["a"], {"provider_options": {**po, "regoin": "x"}})
+    assert secret not in str(e.value)
 
 
 def test_plan_carries_the_sender_settings() -> None:

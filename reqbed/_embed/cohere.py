@@ -13,7 +13,7 @@ Bodies as AWS documents them:
 
 reqbed always sends ``embedding_types`` (``["float"]`` unless asked otherwise), as the real
 recordings do, so the answer is the by-type object; a plain list is read too. ``input_type`` is
-required by Cohere: reqbed sends ``search_document`` unless given (an image alone on v3: ``image``).
+required by Cohere: reqbed sends ``search_document`` unless given (v3 images always go with ``image``).
 Consecutive inputs of one kind share a request, up to the model's limit; order is kept.
 """
 
@@ -53,6 +53,8 @@ class CohereEmbed:
                 continue
             if inp.kind == "mixed" or len(inp.parts) != 1:
                 raise refuse(base_model, "(Cohere Embed v3) embeds one text or one image per input", f"inputs[{i}]")
+        if not v4 and opts.input_type == "image" and any(inp.kind != "image" for inp in inputs):
+            raise refuse(base_model, 'takes input_type "image" for images only', "input_type")
         only(base_model, opts, {"normalize": "(Cohere) returns its own vectors; normalize is a Titan option"})
         if not v4:
             only(base_model, opts, {"dimensions": "(Cohere Embed v3) always answers 1024 dimensions"})
@@ -87,8 +89,10 @@ class CohereEmbed:
                 body["images"] = [data_uri(inputs[i].images[0]) for i in idx]
             else:
                 body["inputs"] = [{"content": _content(inputs[i])} for i in idx]
-            default_type = "image" if field == "images" and not v4 else "search_document"
-            body["input_type"] = opts.input_type or default_type
+            if field == "images" and not v4:
+                body["input_type"] = "image"  # v3 embeds images with input_type "image" (AWS's page)
+            else:
+                body["input_type"] = opts.input_type or "search_document"
             if opts.truncate is not None:
                 body["truncate"] = opts.truncate
             body["embedding_types"] = [opts.embedding_type or "float"]
