@@ -64,6 +64,8 @@ _OPTIONS = frozenset(
 )
 _TOKEN_HEADER = "x-amzn-bedrock-input-token-count"
 _decode = msgspec.json.Decoder().decode
+_FLOATS = list[list[float]]
+_INTS = list[list[int]]
 _encode = msgspec.json.Encoder().encode
 
 
@@ -219,9 +221,8 @@ class EmbedPlan(msgspec.Struct, kw_only=True, frozen=True):
             if len(vectors) != len(call.indexes):
                 raise ValueError(f"{len(vectors)} vectors for {len(call.indexes)} inputs")
             kind = self.options.embedding_type or "float"
-            typed: list[list[Any]] = (
-                [[float(x) for x in v] for v in vectors] if kind == "float" else [[_int(x) for x in v] for v in vectors]
-            )
+            # float vectors as floats (a JSON ``0`` too); int types as ints (never a float or a bool)
+            typed: list[list[Any]] = msgspec.convert(vectors, _FLOATS if kind == "float" else _INTS)
         return EmbedPart(
             vectors=typed, input_tokens=header_tokens if header_tokens is not None else body_tokens, raw=decoded
         )
@@ -243,12 +244,6 @@ class EmbedPlan(msgspec.Struct, kw_only=True, frozen=True):
             model=self.spec.model_id,
             raw=[p.raw for p in parts],
         )
-
-
-def _int(x: Any) -> int:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or int(x) != x:
-        raise TypeError(f"{x!r} is not an integer")
-    return int(x)
 
 
 def plan_embed(model: str, inputs: Any, opts: Mapping[str, Any]) -> EmbedPlan:
