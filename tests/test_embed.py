@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import reqbed
 from reqbed._embed.plan import FAMILIES, EmbedPlan, normalize_inputs, plan_embed
@@ -374,3 +376,29 @@ def test_real_cohere_v3_exchanges(name: str) -> None:
     assert len(result.vectors) == len(sent["texts"])
     assert result.dimensions == 1024
     assert result.usage.input_tokens == int(headers["x-amzn-bedrock-input-token-count"])
+
+
+# -- planning, as a property: every input exactly once, in order, within the model's limits -----------
+
+_ITEM = st.one_of(
+    st.text(alphabet="abc xyz", min_size=1, max_size=8).filter(str.strip),
+    st.just(PNG),
+    st.just(["caption", PNG]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(items=st.lists(_ITEM, min_size=1, max_size=220), model=st.sampled_from([COHERE_EN, COHERE_V4, TITAN_MM]))
+def test_plans_cover_every_input_once_in_order(items: list[Any], model: str) -> None:
+    if model == COHERE_EN:
+        items = [i for i in items if not isinstance(i, list)] or ["x"]
+    plan = plan_embed(model, items, {})
+    flat = [i for c in plan.calls for i in c.indexes]
+    assert flat == list(range(len(items)))
+    for call, body in zip(plan.calls, bodies(plan), strict=True):
+        fields = [k for k in ("texts", "images", "inputs") if k in body]
+        if model == TITAN_MM:
+            assert len(call.indexes) == 1
+            continue
+        assert len(fields) == 1
+        assert len(body[fields[0]]) == len(call.indexes) <= (1 if (model == COHERE_EN and fields == ["images"]) else 96)
