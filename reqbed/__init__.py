@@ -15,6 +15,7 @@ import warnings as _warnings
 from ._aws.credentials_types import AwsCredentials, BearerToken
 from ._aws.keystore import clear_keys, get_key, put_key
 from ._aws.mint_key import abedrock_api_key, bedrock_api_key
+from ._embed.result import Embeddings
 from ._errors import (
     AccessDeniedError,
     APIConnectionError,
@@ -81,6 +82,7 @@ __all__ = [
     "Client",
     "CredentialsError",
     "DocumentPart",
+    "Embeddings",
     "EventStreamError",
     "FinishChunk",
     "ImagePart",
