@@ -29,6 +29,7 @@ from reqbed._types import (
     Usage,
     UsageChunk,
 )
+from tests.support import network_pool
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
 CREDS = {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
@@ -471,7 +472,7 @@ async def test_aclose_inside_a_cancelled_scope_still_releases_the_connection(emu
             scope.cancel()
             await s.aclose()
         transport = await client._async_transport_for_loop()
-        pool = transport._inner._pool  # type: ignore[attr-defined]
+        pool = network_pool(transport)
         assert pool._requests == []
         assert all(c.is_idle() or c.is_closed() for c in pool.connections)
         with pytest.raises(reqbed.EventStreamError, match="closed"):

@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,11 +29,9 @@ from botocore.credentials import Credentials
 
 import reqbed
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_API_KEY, EXAMPLE_SECRET_ACCESS_KEY, Emulator
-
-from .conftest import RECORDINGS
+from tests.support import RECORDINGS, REPO
 
 MODEL_ID = "anthropic.claude-3-7-sonnet-20250219-v1:0"
-REPO = Path(__file__).resolve().parents[1]
 TOKEN = "example-session-token-for-the-emulator"
 EXPIRED_RE = re.compile(
     r"Signature expired: (\d{8}T\d{6}Z) is now earlier than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) - 5 min\.\)"
@@ -329,7 +326,7 @@ def test_a_future_date_is_not_yet_current() -> None:
     ("method", "path"),
     [
         ("GET", "/"),
-        ("POST", "/"),
+        ("PUT", "/"),
         ("POST", f"/model/{MODEL_ID}/converse-nope"),
         ("POST", f"/model/{MODEL_ID}/converse/extra"),
         ("GET", f"/model/{MODEL_ID}/converse"),

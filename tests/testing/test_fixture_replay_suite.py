@@ -30,8 +30,9 @@ from reqbed.testing.fixtures import (
     replay_client,
     run_call,
 )
+from tests.support import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 FIXTURES = ROOT / "fixtures"
 FILES = sorted(FIXTURES.glob("*/*.json"))
 MODE = fixtures_mode()

@@ -39,10 +39,11 @@ from reqbed.testing.fixtures import (
     replay_client,
     save_fixture,
 )
+from tests.support import REPO
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 MODEL = "bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0"
 PATH = "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse"
 
@@ -475,7 +476,7 @@ def test_plugin_blocks_nothing_unless_asked(pytester: pytest.Pytester, monkeypat
         """
     )
     # A subprocess: in-process, the outer suite's own replay guard would already be in place.
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.delenv("REQBED_FIXTURES", raising=False)
     args = (*PLUGIN_ARGS, "-p", "no:cacheprovider")
     pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
@@ -501,7 +502,7 @@ def test_plugin_gives_users_the_emulator(pytester: pytest.Pytester) -> None:
                                      provider_options=reqbed_emulator.provider_options())
 
         def test_faults_do_not_leak_between_tests(reqbed_emulator):
-            assert not reqbed_emulator._faults
+            assert not reqbed_emulator.faults
         """
     )
     _run(pytester).assert_outcomes(passed=3)
