@@ -416,7 +416,7 @@ def _free_port() -> int:
 def test_python_dash_m_starts_the_emulator() -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reqbed.testing.emulator", "--port", str(port)],
+        [sys.executable, "-W", "error", "-m", "reqbed.testing.emulator", "--port", str(port)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -442,13 +442,25 @@ def test_python_dash_m_starts_the_emulator() -> None:
                     "use_converse": True,
                 },
             )
+            # the native /invoke bodies come from the responder table, also when run as __main__
+            native = client.generate_text(
+                f"bedrock:{MODEL_ID}",
+                "natively",
+                provider_options={
+                    "endpoint_url": f"http://127.0.0.1:{port}",
+                    "api_key": EXAMPLE_API_KEY,
+                    "use_converse": False,
+                },
+            )
         assert r.text == "You said: from the command line"
+        assert native.text == "You said: natively"
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}" in out
     assert EXAMPLE_ACCESS_KEY_ID in out
     assert "Traceback" not in err
+    assert "RuntimeWarning" not in err
 
 
 def test_the_request_log_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

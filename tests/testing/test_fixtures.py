@@ -340,9 +340,7 @@ PLUGIN_ARGS: tuple[str, ...] = () if _plugin_installed() else ("-p", "reqbed.tes
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """An in-process run with the plugin (already imported here, hence no assertion rewriting)."""
-    return pytester.runpytest(
-        *PLUGIN_ARGS, "-W", "ignore::pytest.PytestAssertRewriteWarning", *args
-    )
+    return pytester.runpytest(*PLUGIN_ARGS, "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
 
 
 @pytest.fixture
