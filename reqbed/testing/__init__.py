@@ -14,13 +14,26 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._network_guard import NetworkGuard, network_guard, set_network_guard
-    from .emulator import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_API_KEY, EXAMPLE_SECRET_ACCESS_KEY, Emulator
+    from .emulator import (
+        EXAMPLE_ACCESS_KEY_ID,
+        EXAMPLE_API_KEY,
+        EXAMPLE_SECRET_ACCESS_KEY,
+        FAULTS,
+        MODELS,
+        Emulator,
+        Fault,
+        FaultKind,
+    )
 
 __all__ = [
     "EXAMPLE_ACCESS_KEY_ID",
     "EXAMPLE_API_KEY",
     "EXAMPLE_SECRET_ACCESS_KEY",
+    "FAULTS",
+    "MODELS",
     "Emulator",
+    "Fault",
+    "FaultKind",
     "NetworkGuard",
     "network_guard",
     "set_network_guard",
@@ -31,6 +44,10 @@ _HOMES = {
     "EXAMPLE_API_KEY": "reqbed.testing.emulator",
     "EXAMPLE_SECRET_ACCESS_KEY": "reqbed.testing.emulator",
     "Emulator": "reqbed.testing.emulator",
+    "FAULTS": "reqbed.testing.emulator",
+    "MODELS": "reqbed.testing.emulator",
+    "Fault": "reqbed.testing.emulator",
+    "FaultKind": "reqbed.testing.emulator",
     "NetworkGuard": "reqbed._network_guard",
     "network_guard": "reqbed._network_guard",
     "set_network_guard": "reqbed._network_guard",

@@ -172,3 +172,22 @@ def test_register_native_teaches_every_emulator(monkeypatch: pytest.MonkeyPatch,
             headers={"Authorization": f"Bearer {EXAMPLE_API_KEY}"},
         )
     assert r.json() == {"registered": True}
+
+
+def test_the_testing_package_exports_its_names_lazily() -> None:
+    """``import reqbed.testing`` does not import the emulator (so ``python -m reqbed.testing.emulator``
+    runs it once, as ``__main__``); each exported name resolves on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, reqbed.testing as t; assert 'reqbed.testing.emulator' not in sys.modules; "
+        "names = [getattr(t, n) for n in t.__all__]; assert 'reqbed.testing.emulator' in sys.modules; "
+        "print(len(names))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    import reqbed.testing
+
+    assert out.stdout.strip() == str(len(reqbed.testing.__all__))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        reqbed.testing.nope  # noqa: B018

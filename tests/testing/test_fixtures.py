@@ -463,14 +463,19 @@ def test_our_conftest_registers_the_plugin_once_either_way(
 
 def test_plugin_blocks_nothing_unless_asked(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """Installing reqbed must not change a user's suite: without REQBED_FIXTURES and without the
-    fixture or mark, reqbed's transports are left alone; with REQBED_FIXTURES=replay they are guarded."""
+    fixture or mark, no network guard is installed; with REQBED_FIXTURES=replay one is (through the
+    public hook: reqbed's transport classes are never patched)."""
     pytester.makepyfile(
         test_user="""
         import reqbed._client as c
         from reqbed._transport import SigningTransport
+        from reqbed.testing import set_network_guard
 
         def test_untouched():
             assert c.SigningTransport is SigningTransport
+            guard = set_network_guard(None)
+            set_network_guard(guard)
+            assert guard is None
         """
     )
     # A subprocess: in-process, the outer suite's own replay guard would already be in place.
