@@ -33,10 +33,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import binascii
 import contextlib
 import dataclasses
-import hmac
 import json
 import random
 import re
@@ -53,10 +51,9 @@ from urllib.parse import unquote
 
 import h11
 
-from .._aws.api_keys import SHORT_TERM_PREFIX, decode_short_term_key, make_short_term_key
-from .._aws.credentials_types import AwsCredentials
 from .._aws.eventstream import encode_frame
 from . import _converse_responder as converse
+from ._api_key_check import check_api_key
 from ._models import MODELS, is_known
 from ._responders import NativeHandler, native_handlers, register_native
 from ._sigv4_check import SignatureProblem, verify
@@ -133,6 +130,13 @@ _MAX_LOGGED = 10_000  # requests kept in ``Emulator.requests``
 _FRONT_END = "com.amazon.coral.service"  # the x-amzn-ErrorType namespace of AWS's signature errors
 
 _INVALID_MODEL = "The provided model identifier is invalid."
+#: STS names the signature errors of Bedrock's front end differently.
+_STS_CODES = {
+    "UnrecognizedClientException": "InvalidClientTokenId",
+    "InvalidSignatureException": "SignatureDoesNotMatch",
+    "IncompleteSignatureException": "IncompleteSignature",
+    "ExpiredTokenException": "ExpiredToken",
+}
 _SIGV4_KEY_ID = re.compile(r"Credential=([^/]+)/")
 
 
@@ -493,14 +497,21 @@ class Emulator:
         self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes
     ) -> _Reply | None:
         auth = headers.get("authorization", "")
-        if auth.startswith("Bearer "):
-            return self._check_api_key(auth[7:])
         if not auth:
             return self._error(
                 403, "MissingAuthenticationTokenException", "Missing Authentication Token", namespace=_FRONT_END
             )
         try:
-            self._verify_sigv4(method, raw_path, raw_query, headers, body, "bedrock")
+            if auth.startswith("Bearer "):
+                check_api_key(
+                    auth[7:],
+                    long_term=self.api_keys,
+                    secret_of=self._secret_of,
+                    region=self.region,
+                    now=datetime.fromtimestamp(self.clock(), timezone.utc),
+                )
+            else:
+                self._verify_sigv4(method, raw_path, raw_query, headers, body, "bedrock")
         except SignatureProblem as p:
             return self._error(p.status, p.code, p.message, namespace=_FRONT_END)
         return None
@@ -534,45 +545,6 @@ class Emulator:
             return issued.secret_access_key, issued.session_token
         return self.credentials.get(access_key_id)
 
-    def _check_api_key(self, key: str) -> _Reply | None:
-        """A configured long-term key, or a short-term ``bedrock-api-key-...`` key: its presigned
-        URL re-made with the signer's known secret must match byte for byte; then its expiry and
-        region are checked, as AWS does."""
-        if key in self.api_keys:
-            return None
-        info = decode_short_term_key(key)
-        if info is None:
-            return self._error(
-                403, "UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix"
-            )
-        akid = _short_term_key_id(key)
-        secret = self._secret_of(akid) if akid else None
-        if akid is None or secret is None:
-            return self._error(
-                403, "UnrecognizedClientException", "The security token included in the request is invalid."
-            )
-        expires_in = int((info.expires_at - info.issued_at).total_seconds())
-        creds = AwsCredentials(akid, secret[0], secret[1])
-        expected = make_short_term_key(creds, info.region, expires_in, info.issued_at)
-        if not hmac.compare_digest(expected.encode(), key.encode()):
-            return self._error(
-                403,
-                "InvalidSignatureException",
-                "The request signature we calculated does not match the signature you provided.",
-                namespace=_FRONT_END,
-            )
-        if self.clock() >= info.expires_at.timestamp():
-            return self._error(403, "ExpiredTokenException", "The security token included in the request is expired")
-        if info.region != self.region:
-            return self._error(
-                403,
-                "InvalidSignatureException",
-                f"Credential should be scoped to a valid region, not '{info.region}'. "
-                f"This endpoint serves '{self.region}'.",
-                namespace=_FRONT_END,
-            )
-        return None
-
     # -- STS -----------------------------------------------------------------------------------
 
     def _sts(self, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes) -> _Reply:
@@ -586,8 +558,7 @@ class Emulator:
         try:
             self._verify_sigv4("POST", raw_path, raw_query, headers, body, "sts")
         except SignatureProblem as p:
-            code = {"UnrecognizedClientException": "InvalidClientTokenId"}.get(p.code, p.code)
-            return self._sts_error(StsError(p.status, code.removesuffix("Exception"), p.message), request_id)
+            return self._sts_error(StsError(p.status, _STS_CODES.get(p.code, p.code), p.message), request_id)
         try:
             with self._lock:
                 serial = len(self._issued)
@@ -682,20 +653,6 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
 
 def _event_headers(event_type: str) -> dict[str, Any]:
     return {":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}
-
-
-def _short_term_key_id(key: str) -> str | None:
-    """The access key id that signed a short-term API key (from its ``X-Amz-Credential``)."""
-    encoded = key[len(SHORT_TERM_PREFIX) :].strip()
-    try:
-        url = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    for item in url.partition("?")[2].split("&"):
-        name, _, value = item.partition("=")
-        if name == "X-Amz-Credential":
-            return value.replace("%2F", "/").replace("%2f", "/").split("/")[0] or None
-    return None
 
 
 def _family(model_id: str) -> str:

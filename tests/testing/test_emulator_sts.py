@@ -151,3 +151,30 @@ def test_issued_credentials_expire() -> None:
             bedrock.converse(modelId=model, messages=hello)
     assert e.value.response["Error"]["Code"] == "ExpiredTokenException"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_a_skewed_clock_at_sts_is_learned_and_the_call_goes_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's STS answers AWS's 'Signature expired' (SignatureDoesNotMatch); reqbed learns the
+    skew and signs again, for STS and then Bedrock at the same endpoint."""
+    with Emulator(clock=lambda: time.time() + 3600) as emu:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", emu.endpoint_url)
+        options = {**emu.provider_options(), **SOURCE, "role_arn": ROLE}
+        with reqbed.Client() as client:
+            assert client.generate_text(MODEL, "Hi", provider_options=options).text == "You said: Hi"
+        first, *_ = emu.requests
+    assert first["path"] == "/"
+    assert len([r for r in emu.requests if r["path"] == "/"]) == 2  # refused once, then signed with the skew
+
+
+def test_sts_signature_errors_use_sts_codes(emulator: Emulator) -> None:
+    bad = boto3.client(
+        "sts",
+        endpoint_url=emulator.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=EXAMPLE_ACCESS_KEY_ID,
+        aws_secret_access_key="wrong" + EXAMPLE_SECRET_ACCESS_KEY[5:],
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as e:
+        bad.assume_role(RoleArn=ROLE, RoleSessionName="s1")
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
