@@ -4,7 +4,8 @@ Installed with reqbed (entry point ``pytest11``: ``reqbed``). It gives tests:
 
 - ``reqbed_fixtures``: a ``reqbed.Client`` served from a fixture file, which also becomes the
   default client behind ``reqbed.generate_text`` & co. for the test;
-- ``reqbed_emulator``: the local Bedrock emulator (one per session, on loopback);
+- ``reqbed_emulator``: the local Bedrock emulator (one per session, on loopback, ``reset()`` for
+  each test);
 - ``@pytest.mark.reqbed_fixture("name")``: names the file (``<reqbed_fixtures_dir>/name.json``)
   and switches the fixture on for the test without asking for it;
 - ``reqbed_fixtures_dir`` (default: ``reqbed_fixtures/`` beside the test module) and
@@ -12,7 +13,8 @@ Installed with reqbed (entry point ``pytest11``: ``reqbed``). It gives tests:
   ``conftest.py`` to change them.
 
 Modes: ``replay`` serves the file and blocks every real request reqbed would make from a test
-(loopback hosts, such as the local emulator, stay allowed); ``record`` calls the real service
+(loopback hosts, such as the local emulator, stay allowed) through the public network guard hook
+(``reqbed.testing.set_network_guard``; nothing private is patched); ``record`` calls the real service
 and writes the file at the end of the test; ``off`` changes nothing. Blocking is opt-in: it applies
 to tests that use fixtures, and to every test only when ``REQBED_FIXTURES=replay`` is set (as
 reqbed's own suite does).

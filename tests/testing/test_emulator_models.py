@@ -13,7 +13,7 @@ import pytest
 
 import reqbed
 from reqbed._errors import ValidationError
-from reqbed._model_spec import KNOWN_FAMILIES, parse_model_spec
+from reqbed._model_spec import GEO_PREFIXES, KNOWN_FAMILIES, parse_model_spec
 from reqbed.testing import EXAMPLE_API_KEY, Emulator
 from reqbed.testing.emulator import MODELS
 from tests.support import REPO
@@ -21,6 +21,13 @@ from tests.support import REPO
 INVALID = "The provided model identifier is invalid."
 _SPEC = re.compile(r"bedrock:([A-Za-z0-9][A-Za-z0-9._:/+-]*[A-Za-z0-9])")
 _URL_MODEL = re.compile(r"/model/([^/\"?]+)/(?:converse|invoke)")
+#: A bare id in code or prose (``MODEL = "..."``, ``modelId="..."``): a known vendor and a version.
+_GEOS, _VENDORS = "|".join(sorted(GEO_PREFIXES)), "|".join(sorted(KNOWN_FAMILIES))
+_BARE_ID = re.compile(
+    rf"[\"'=/ ]((?:(?:{_GEOS})\.)?(?:{_VENDORS})\.[a-z0-9][a-z0-9.-]*(?:-v\d+|-\d+)(?::[0-9a-z]+)*)[\"' ,)\n]"
+)
+#: Ids named in docs and tests precisely because no such model exists.
+DELIBERATELY_UNKNOWN = {"anthropic.claude-9-imaginary-v1:0"}
 _ACCOUNT_RESOURCES = {"foundation-model", "inference-profile"}
 
 
@@ -34,15 +41,16 @@ def post(emu: Emulator, model_id: str, action: str = "converse") -> httpx.Respon
 
 
 def used_model_ids() -> set[str]:
-    """Every Bedrock model id named in tests/, fixtures/, docs/, README.md and benchmarks/."""
+    """Every Bedrock model id named in tests/, fixtures/, docs/, benchmarks/, reqbed/ and README.md."""
     found: set[str] = set()
-    roots = [REPO / "tests", REPO / "fixtures", REPO / "docs", REPO / "benchmarks", REPO / "README.md"]
+    roots = [REPO / d for d in ("tests", "fixtures", "docs", "benchmarks", "reqbed", "README.md")]
     files = [p for r in roots for p in ([r] if r.is_file() else r.rglob("*")) if p.suffix in (".py", ".md", ".json")]
     for path in files:
         if path.resolve() == Path(__file__).resolve():
             continue  # this file names unknown ids on purpose
         text = path.read_text("utf-8", "replace")
         found.update(_SPEC.findall(text))
+        found.update(_BARE_ID.findall(text))
         found.update(m.replace("%3A", ":").replace("%2F", "/") for m in _URL_MODEL.findall(text))
         if path.suffix == ".json" and path.parent.parent.name == "fixtures":
             model = json.loads(text).get("model", "")
@@ -55,7 +63,7 @@ def served_ids() -> list[str]:
     """The used ids a real account could call: well-formed, a known vendor, a model (not an
     account's own resource, which the emulator accepts as it is)."""
     out = []
-    for model_id in sorted(used_model_ids()):
+    for model_id in sorted(used_model_ids() - DELIBERATELY_UNKNOWN):
         try:
             spec = parse_model_spec("bedrock:" + model_id)
         except ValidationError:
