@@ -1,8 +1,8 @@
 """End to end over a real loopback socket: ``generate_text`` / ``agenerate_text`` against the emulator.
 
-The emulator verifies SigV4 from the bytes it received (tests/test_emulator.py proves that verifier
+The emulator verifies SigV4 from the bytes it received (tests/testing/test_emulator.py proves that verifier
 against botocore's own signer), so every passing call here is a correctly signed request.
-Credential and region precedence have their own file (tests/test_credentials_precedence.py).
+Credential and region precedence have their own file (tests/aws/test_credentials_precedence.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The expected chunks are written out by hand from the ConverseStream event shapes AWS documents
 (and that the recordings in ../shared show); the frames come from ``reqbed._aws.eventstream.encode_frame``,
-which tests/test_eventstream.py checks against an independent encoder.
+which tests/aws/test_eventstream.py checks against an independent encoder.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Tests of reqbed's binary event-stream decoder and encoder (``reqbed._aws.eventstream``).
 
-Oracles: the independent reference encoder in ``tests/eventstream_helpers.py``, botocore's
+Oracles: the independent reference encoder in ``tests/support/eventstream.py``, botocore's
 ``EventStreamBuffer`` (decodes the same bytes), and real Bedrock recordings from ``../shared``.
 """
 

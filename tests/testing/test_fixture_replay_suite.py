@@ -104,7 +104,7 @@ _STARTING_ENV = dict(os.environ)
 
 @pytest.mark.parametrize("name", sorted(catalog()) if MODE == "record" else [])
 def test_record_catalog_scenario(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``REQBED_FIXTURES=record pytest tests/test_fixture_replay_suite.py -k <name>``: real AWS,
+    """``REQBED_FIXTURES=record pytest tests/testing/test_fixture_replay_suite.py -k <name>``: real AWS,
     with the AWS settings of the shell that started pytest."""
     for key in {k for k in (*_STARTING_ENV, *os.environ) if k.startswith("AWS_")}:
         if key in _STARTING_ENV:
