@@ -71,7 +71,7 @@ def fuzz(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
     session.run(
         "pytest",
-        "tests/test_parser_fuzz.py",
+        "tests/families/test_parser_fuzz.py",
         "-q",
         "-s",
         *session.posargs,

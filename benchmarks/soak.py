@@ -250,7 +250,7 @@ async def soak(emu: Emulator, calls: int, rate: float, concurrency: int, seed: i
 
 
 def matrix() -> None:
-    from tests.fault_matrix import CASES, run_case
+    from tests.support.fault_matrix import CASES, run_case
 
     modes = [("sync", False), ("sync", True), ("asyncio", False), ("asyncio", True), ("trio", False), ("trio", True)]
     head = ["fault (injected into one call)"] + [f"{m} {'stream' if s else 'whole'}" for m, s in modes]

@@ -19,6 +19,7 @@ import httpx
 from ._aws.clock import SYSTEM_CLOCK, Clock, asend_with_skew_retry, endpoint_of, send_with_skew_retry
 from ._aws.credentials_types import Auth
 from ._fallback import Target, plan_targets, read_body, run_async, run_sync
+from ._network_guard import guard_async_transport, guard_transport
 from ._pipeline import Prepared, prepare, sign_for
 from ._retry import Deadline, RetryPolicy
 from ._transport import (
@@ -122,7 +123,8 @@ class Client:
             if self._closed:
                 raise RuntimeError("this reqbed.Client is closed")
             if self._sync is None:
-                self._sync = SigningTransport(self._transport or httpx.HTTPTransport(limits=self._limits))
+                inner = self._transport or guard_transport(httpx.HTTPTransport(limits=self._limits))
+                self._sync = SigningTransport(inner)
             return self._sync
 
     async def _async_transport_for_loop(self) -> AsyncSigningTransport:
@@ -133,7 +135,7 @@ class Client:
             pool = self._async.get(key)
             if pool is not None:
                 return pool.transport
-            inner = self._async_transport or httpx.AsyncHTTPTransport(limits=self._limits)
+            inner = self._async_transport or guard_async_transport(httpx.AsyncHTTPTransport(limits=self._limits))
             pool = _LoopPool(AsyncSigningTransport(inner))
             self._async[key] = pool
         await pool.guard.__anext__()  # registers the guard with this loop's async-gen finalizer

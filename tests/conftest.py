@@ -1,20 +1,20 @@
-"""Shared fixtures: anyio backends, a clean AWS environment, the emulator, the real recordings."""
+"""Shared fixtures: anyio backends, a clean AWS environment, the emulator, the real recordings.
+
+The emulator comes from reqbed's own pytest plugin (``reqbed_emulator``: one per session, reset
+for each test); ``emulator`` is the suite's short name for it. Helpers live in ``tests/support``.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import reqbed
 from reqbed.testing import Emulator
-
-RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "bedrock-recordings"
-
+from tests.support import BACKENDS, RECORDINGS
 
 # reqbed's own suite runs in replay mode: any real (non-loopback) request reqbed makes raises.
 os.environ.setdefault("REQBED_FIXTURES", "replay")
@@ -47,10 +47,6 @@ _AWS_ENV = (
 )
 
 
-#: ``REQBED_ANYIO_BACKENDS=asyncio`` (or ``trio``) narrows the async tests to one event loop.
-BACKENDS = [b for b in os.environ.get("REQBED_ANYIO_BACKENDS", "asyncio,trio").split(",") if b]
-
-
 @pytest.fixture(params=BACKENDS)
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -69,36 +65,16 @@ def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     reqbed.clear_keys()
 
 
-@pytest.fixture(scope="session")
-def emulator_session() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
 @pytest.fixture
-def emulator(emulator_session: Emulator) -> Iterator[Emulator]:
-    """The shared emulator with no pending faults and a fresh request log."""
-    emulator_session._faults.clear()
-    emulator_session.requests.clear()
-    yield emulator_session
-    emulator_session._faults.clear()
+def emulator(reqbed_emulator: Emulator) -> Emulator:
+    """The plugin's session emulator (``reqbed_emulator``), reset for this test."""
+    return reqbed_emulator
 
 
 @pytest.fixture
 def client() -> Iterator[reqbed.Client]:
     with reqbed.Client() as c:
         yield c
-
-
-def recording_files(pattern: str = "*/*.json") -> list[Path]:
-    """Real recorded Bedrock exchanges (empty when ../shared is absent)."""
-    base = RECORDINGS / "amazon_bedrock"
-    return sorted(base.glob(pattern)) if base.is_dir() else []
-
-
-def load_recording(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
 
 
 @pytest.fixture

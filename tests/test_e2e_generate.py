@@ -1,8 +1,8 @@
 """End to end over a real loopback socket: ``generate_text`` / ``agenerate_text`` against the emulator.
 
-The emulator verifies SigV4 from the bytes it received (tests/test_emulator.py proves that verifier
+The emulator verifies SigV4 from the bytes it received (tests/testing/test_emulator.py proves that verifier
 against botocore's own signer), so every passing call here is a correctly signed request.
-Credential and region precedence have their own file (tests/test_credentials_precedence.py).
+Credential and region precedence have their own file (tests/aws/test_credentials_precedence.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import trio
 import reqbed
 from reqbed._aws.clock import Clock, endpoint_of
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_API_KEY, EXAMPLE_SECRET_ACCESS_KEY, Emulator
+from tests.support import network_pool
 
 MODEL_ID = "anthropic.claude-3-7-sonnet-20250219-v1:0"
 MODEL = f"bedrock:{MODEL_ID}"
@@ -445,7 +446,7 @@ def test_one_client_from_many_threads(emulator: Emulator) -> None:
 
             with ThreadPoolExecutor(max_workers=10) as pool:
                 texts = list(pool.map(call, range(50)))
-            pool_state = client._sync_transport()._inner._pool  # type: ignore[attr-defined]
+            pool_state = network_pool(client._sync_transport())
             assert len(pool_state.connections) <= 8
         assert pool_state.connections == []  # closed with the client
         gc.collect()
@@ -458,7 +459,7 @@ def test_one_client_from_several_event_loops_in_turn(emulator: Emulator) -> None
 
     async def use(tag: str) -> list[str]:
         transport = await client._async_transport_for_loop()
-        closed_pools.append(transport._inner._pool)  # type: ignore[attr-defined]
+        closed_pools.append(network_pool(transport))
         r = await client.agenerate_text(MODEL, f"loop {tag}", provider_options=po(emulator))
         async with await client.astream_text(MODEL, f"stream {tag}", provider_options=po(emulator)) as s:
             streamed = await s.response()

@@ -18,6 +18,7 @@ import pytest
 
 import reqbed
 from reqbed.testing import Emulator
+from tests.support import network_pool
 
 MODEL = "bedrock:anthropic.claude-3-7-sonnet-20250219-v1:0"
 WEATHER = {
@@ -43,12 +44,12 @@ def words_of(text: str) -> list[str]:
 
 def sync_pool(client: reqbed.Client) -> Any:
     """httpcore's connection pool behind the client's sync transport."""
-    return client._sync_transport()._inner._pool  # type: ignore[attr-defined]
+    return network_pool(client._sync_transport())
 
 
 async def async_pool(client: reqbed.Client) -> Any:
     """httpcore's connection pool behind the client's transport for the running event loop."""
-    return (await client._async_transport_for_loop())._inner._pool  # type: ignore[attr-defined]
+    return network_pool(await client._async_transport_for_loop())
 
 
 def in_flight(pool: Any) -> int:

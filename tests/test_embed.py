@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import reqbed
 from reqbed._embed.plan import FAMILIES, EmbedPlan, normalize_inputs, plan_embed
-from tests.conftest import RECORDINGS
+from tests.support import RECORDINGS
 
 GOLDEN = Path(__file__).parent / "golden" / "embed"
 PNG = reqbed.ImagePart(data=b"\x89PNG\r\n\x1a\n", media_type="image/png")

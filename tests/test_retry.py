@@ -19,8 +19,8 @@ from reqbed._errors import map_api_error
 from reqbed._fallback import Target, run_async, run_sync
 from reqbed._retry import Deadline, RetryPolicy
 from reqbed.testing import Emulator
-from tests.conftest import BACKENDS
-from tests.fault_matrix import ANSWER, CASES, MODEL, PROMPT, Case, run_case
+from tests.support import BACKENDS
+from tests.support.fault_matrix import ANSWER, CASES, MODEL, PROMPT, Case, run_case
 
 
 def api_error(status: int, code: str, **headers: str) -> reqbed.APIError:

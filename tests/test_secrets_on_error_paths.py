@@ -79,9 +79,9 @@ def trusting() -> Iterator[Emulator]:
 
 @pytest.fixture
 def emu(trusting: Emulator) -> Iterator[Emulator]:
-    trusting._faults.clear()
+    trusting.clear_faults()
     yield trusting
-    trusting._faults.clear()
+    trusting.clear_faults()
 
 
 def sigv4(emu: Emulator, **extra: Any) -> dict[str, Any]:

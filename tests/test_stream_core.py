@@ -2,7 +2,7 @@
 
 The expected chunks are written out by hand from the ConverseStream event shapes AWS documents
 (and that the recordings in ../shared show); the frames come from ``reqbed._aws.eventstream.encode_frame``,
-which tests/test_eventstream.py checks against an independent encoder.
+which tests/aws/test_eventstream.py checks against an independent encoder.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from reqbed._types import (
     Usage,
     UsageChunk,
 )
+from tests.support import network_pool
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
 CREDS = {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
@@ -471,7 +472,7 @@ async def test_aclose_inside_a_cancelled_scope_still_releases_the_connection(emu
             scope.cancel()
             await s.aclose()
         transport = await client._async_transport_for_loop()
-        pool = transport._inner._pool  # type: ignore[attr-defined]
+        pool = network_pool(transport)
         assert pool._requests == []
         assert all(c.is_idle() or c.is_closed() for c in pool.connections)
         with pytest.raises(reqbed.EventStreamError, match="closed"):

@@ -19,6 +19,7 @@ import reqbed
 from reqbed import _fallback
 from reqbed._retry import RetryPolicy
 from reqbed.testing import Emulator
+from tests.support import network_pool
 
 MODEL = "bedrock:anthropic.claude-3-7-sonnet-20250219-v1:0"
 LONG = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"  # 20 events
@@ -56,11 +57,11 @@ def in_flight(pool: Any) -> int:
 
 
 async def async_pool(c: reqbed.Client) -> Any:
-    return (await c._async_transport_for_loop())._inner._pool  # type: ignore[attr-defined]
+    return network_pool(await c._async_transport_for_loop())
 
 
 def sync_pool(c: reqbed.Client) -> Any:
-    return c._sync_transport()._inner._pool  # type: ignore[attr-defined]
+    return network_pool(c._sync_transport())
 
 
 def test_reqbeds_timeout_and_bedrocks_are_different_errors() -> None:

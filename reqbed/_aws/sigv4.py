@@ -5,7 +5,7 @@
 signs a URL's query string (used to mint short-term Bedrock API keys).
 
 Both follow botocore's ``SigV4Auth`` / ``SigV4QueryAuth`` (the reference every AWS service
-accepts); ``tests/test_sigv4.py`` checks them against botocore and AWS's published test suite.
+accepts); ``tests/aws/test_sigv4.py`` checks them against botocore and AWS's published test suite.
 
 * Canonical URI: as botocore for every service but S3, the request's already percent-encoded
   path has dot segments and empty segments removed and is then encoded once more

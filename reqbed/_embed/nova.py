@@ -23,7 +23,7 @@ from ._base import EmbedInput, EmbedOptions, b64, expect_list, one_of, only, ref
 
 __all__ = ["NovaEmbed"]
 
-MODEL = "amazon.nova-2-multimodal-embeddings-v1"
+MODEL = "amazon.nova-2-multimodal-embeddings-v1:0"
 PURPOSES = (
     "GENERIC_INDEX",
     "GENERIC_RETRIEVAL",

@@ -1,6 +1,6 @@
 """The emulator's native Claude body (InvokeModel): validation like AWS's, deterministic answers.
 
-Registered with ``register_native("anthropic", handle)``; the emulator turns ``BadRequest`` into a
+Listed in the emulator's responder table (``_responders``); the emulator turns ``BadRequest`` into a
 400 ``ValidationException`` and wraps each stream event in a ``chunk`` event.
 
 Checked (each a rule Bedrock / Anthropic enforces): ``anthropic_version`` is
@@ -27,7 +27,6 @@ import threading
 from typing import Any
 
 from ._converse_responder import BadRequest, arguments_for
-from .emulator import register_native
 
 __all__ = ["REDACTED_THINKING_TRIGGER", "handle", "stream_events", "validate"]
 
@@ -394,6 +393,3 @@ def handle(model_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], list[di
     """The native handler: (JSON answer, stream events)."""
     response = answer(model_id, body)
     return response, stream_events(response)
-
-
-register_native("anthropic", handle)

@@ -37,7 +37,7 @@ _MODELS = (
     "cohere.embed-english-v3",
     "cohere.embed-multilingual-v3",
     "cohere.embed-v4",
-    "amazon.nova-2-multimodal-embeddings-v1",
+    "amazon.nova-2-multimodal-embeddings-v1:0",
 )
 _COUNTABLE = (
     "anthropic.claude-3-5-haiku-",

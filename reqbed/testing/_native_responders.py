@@ -1,6 +1,6 @@
 """The emulator's native bodies for Cohere Command R / R+, OpenAI gpt-oss and Meta Llama 3.x.
 
-Registered with ``register_native(family, handler)``; the emulator turns ``BadRequest`` into a 400
+Listed in the emulator's responder table (``_responders``); the emulator turns ``BadRequest`` into a 400
 ``ValidationException`` and wraps each stream event in a ``chunk`` event. Each handler checks the
 request's shape as AWS documents it (required fields, types, ranges; unknown top-level fields are
 refused for Cohere and Llama, as Bedrock does) and answers deterministically, like
@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ._converse_responder import BadRequest, arguments_for
-from .emulator import register_native
 
 __all__ = ["handle_cohere", "handle_meta", "handle_openai"]
 
@@ -477,8 +476,3 @@ def handle_meta(model_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], li
         }
     )
     return response, events
-
-
-register_native("cohere", handle_cohere)
-register_native("openai", handle_openai)
-register_native("meta", handle_meta)

@@ -44,6 +44,7 @@ def verify(
     secrets: Mapping[str, tuple[str, str | None]],
     now: datetime,
     max_skew_seconds: int = 300,
+    service: str = "bedrock",
 ) -> tuple[str, str]:
     """Verify; return (access key id, region). ``secrets`` maps key id -> (secret, session token)."""
     auth = headers.get("authorization", "")
@@ -100,6 +101,6 @@ def verify(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method.",
         )
-    if m["service"] != "bedrock":
-        raise SignatureProblem("InvalidSignatureException", "Credential should be scoped to service 'bedrock'")
+    if m["service"] != service:
+        raise SignatureProblem("InvalidSignatureException", f"Credential should be scoped to service '{service}'")
     return akid, m["region"]

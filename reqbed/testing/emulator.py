@@ -8,16 +8,22 @@
 
 It serves ``POST /model/{id}/converse``, ``/converse-stream``, ``/invoke``,
 ``/invoke-with-response-stream`` and ``/count-tokens`` (embedding models' ``/invoke`` and CountTokens:
-``_embed_responders``) over HTTP/1.1 (h11, keep-alive, chunked streams):
+``_embed_responders``) over HTTP/1.1 (h11, keep-alive, chunked streams), and STS ``AssumeRole`` at
+``POST /`` (``_sts_responder``):
 
 - authentication as AWS does it: SigV4 recomputed from the received request (session tokens
-  checked), or a configured Bedrock API key as ``Authorization: Bearer``; a stale ``X-Amz-Date``
-  gets AWS's 403 ``Signature expired`` answer. The emulator's clock is ``clock`` (injectable).
+  checked), or a Bedrock API key as ``Authorization: Bearer`` (a configured long-term key, or a
+  short-term ``bedrock-api-key-...`` key signed by known credentials, checked for expiry and
+  region); a stale ``X-Amz-Date`` gets AWS's 403 ``Signature expired`` answer. The emulator's
+  clock is ``clock`` (injectable).
+- a model catalogue (``models``, ``extra_models``; ``_models``): an unknown id gets AWS's 400
+  "The provided model identifier is invalid.";
 - answers are deterministic functions of the request (see ``_converse_responder``; native
-  ``/invoke`` bodies per family through ``register_native``);
+  ``/invoke`` bodies per family from the responder table in ``_responders``);
 - errors in AWS's shape (``x-amzn-ErrorType``, ``x-amzn-RequestId``, ``{"message": ...}``);
 - streams are binary event streams written in pieces split at random offsets;
-- faults on demand: ``emu.inject("throttling")`` and friends (see ``FAULTS``).
+- faults on demand: ``emu.inject("throttling")`` and friends (see ``FAULTS``); ``emu.faults`` lists
+  the pending ones, ``emu.clear_faults()`` drops them, ``emu.reset()`` starts afresh.
 
 Credentials it accepts by default are AWS's documented example key pair and an obviously fake
 API key (``EXAMPLE_*`` below); never real ones.
@@ -29,17 +35,19 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import json
 import random
+import re
 import threading
 import time
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 import h11
@@ -47,15 +55,22 @@ import h11
 from .._aws.eventstream import encode_frame
 from .._options import ProviderOptions
 from . import _converse_responder as converse
+from . import _embed_responders as _embed
+from ._api_key_check import check_api_key
+from ._models import MODELS, is_known
+from ._responders import NativeHandler, native_handlers, register_native
 from ._sigv4_check import SignatureProblem, verify
+from ._sts_responder import Issued, StsError, assume_role, error_xml
 
 __all__ = [
     "EXAMPLE_ACCESS_KEY_ID",
     "EXAMPLE_API_KEY",
     "EXAMPLE_SECRET_ACCESS_KEY",
     "FAULTS",
+    "MODELS",
     "Emulator",
     "Fault",
+    "FaultKind",
     "NativeHandler",
     "register_native",
 ]
@@ -64,8 +79,26 @@ EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 EXAMPLE_API_KEY = "ABSKZW11bGF0b3ItZXhhbXBsZS1rZXk="  # base64("emulator-example-key"): fake
 
+#: The fault kinds ``Emulator.inject`` takes (``FAULTS`` says what each does).
+FaultKind = Literal[
+    "throttling",
+    "model_not_ready",
+    "unavailable",
+    "internal",
+    "access_denied",
+    "not_found",
+    "model_timeout",
+    "validation",
+    "exception_frame",
+    "bad_crc",
+    "truncate",
+    "slow",
+    "drop",
+    "stall",
+]
+
 #: Fault kinds and what they do.
-FAULTS = {
+FAULTS: dict[FaultKind, str] = {
     "throttling": "429 ThrottlingException before any content",
     "model_not_ready": "429 ModelNotReadyException",
     "unavailable": "503 ServiceUnavailableException",
@@ -83,7 +116,7 @@ FAULTS = {
 }
 # Every fault also takes ``match="text"``: it then hits only requests whose body contains that text
 # (faults aimed at chosen calls among many concurrent ones). Status faults take ``retry_after=<s>``
-# (sent as a ``Retry-After`` header).
+# (sent as a ``Retry-After`` header). Faults hit Bedrock Runtime calls only, never STS.
 
 _STATUS_CODES = {
     "throttling": (429, "ThrottlingException", "Too many requests, please wait before trying again."),
@@ -99,19 +132,23 @@ _STATUS_CODES = {
 _MAX_LOGGED = 10_000  # requests kept in ``Emulator.requests``
 _FRONT_END = "com.amazon.coral.service"  # the x-amzn-ErrorType namespace of AWS's signature errors
 
-#: A native handler: (model id, request body) -> (response body, stream events as (bytes JSON)).
-NativeHandler = Callable[[str, dict[str, Any]], tuple[dict[str, Any], list[dict[str, Any]]]]
-_NATIVE: dict[str, NativeHandler] = {}
-
-
-def register_native(family: str, handler: NativeHandler) -> None:
-    """Teach the emulator a family's native ``/invoke`` body (used by reqbed's family modules)."""
-    _NATIVE[family] = handler
+_INVALID_MODEL = "The provided model identifier is invalid."
+#: STS names the signature errors of Bedrock's front end differently.
+_STS_CODES = {
+    "UnrecognizedClientException": "InvalidClientTokenId",
+    "InvalidSignatureException": "SignatureDoesNotMatch",
+    "IncompleteSignatureException": "IncompleteSignature",
+    "ExpiredTokenException": "ExpiredToken",
+}
+_SIGV4_KEY_ID = re.compile(r"Credential=([^/]+)/")
 
 
 @dataclass
 class Fault:
-    kind: str
+    """A pending fault: the next ``times`` requests (whose body contains ``match``, if set) get
+    ``kind``, with ``params`` (``retry_after``, ``after``, ``delay``, ``exception``, ``message``)."""
+
+    kind: FaultKind
     times: int = 1
     params: dict[str, Any] = field(default_factory=dict)
     match: bytes | None = None  # only requests whose body contains this
@@ -141,15 +178,28 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         seed: int = 0,
         backlog: int = 2048,
+        region: str = "us-east-1",
+        models: Iterable[str] | None = None,
+        extra_models: Iterable[str] = (),
+        native_handlers: Mapping[str, NativeHandler] | None = None,
     ) -> None:
+        """``credentials`` maps access key id -> (secret, session token or None); ``api_keys`` are
+        the long-term Bedrock API keys accepted; ``region`` is the region short-term API keys must
+        be made for; ``models`` replaces the model catalogue (default ``MODELS``) and
+        ``extra_models`` adds to it; ``native_handlers`` adds or replaces native ``/invoke``
+        bodies by family for this emulator (see ``_responders``)."""
         self.host, self.port = host, port
         self.backlog = backlog  # listen backlog: room for many clients connecting at once
         self.credentials = dict(credentials or {EXAMPLE_ACCESS_KEY_ID: (EXAMPLE_SECRET_ACCESS_KEY, None)})
         self.api_keys = set(api_keys or {EXAMPLE_API_KEY})
         self.clock = clock
         self.seed = seed
+        self.region = region
+        self.models: frozenset[str] = frozenset(MODELS if models is None else models) | frozenset(extra_models)
+        self.native_handlers: dict[str, NativeHandler] = dict(native_handlers or {})
         self.requests: list[dict[str, Any]] = []  # what arrived: method, path, headers, body
         self._faults: deque[Fault] = deque()
+        self._issued: dict[str, Issued] = {}  # STS credentials handed out, by access key id
         self._cache: set[str] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -166,9 +216,10 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def provider_options(self, *, bearer: bool = False, region: str = "us-east-1") -> ProviderOptions:
-        """``provider_options`` that point reqbed at this emulator with its example credentials."""
-        opts: ProviderOptions = {"endpoint_url": self.endpoint_url, "region": region}
+    def provider_options(self, *, bearer: bool = False, region: str | None = None) -> ProviderOptions:
+        """``provider_options`` that point reqbed at this emulator with its example credentials
+        (``region`` defaults to the emulator's)."""
+        opts: ProviderOptions = {"endpoint_url": self.endpoint_url, "region": region or self.region}
         if bearer:
             opts["api_key"] = next(iter(self.api_keys))
         else:
@@ -178,13 +229,35 @@ class Emulator:
                 opts["session_token"] = token
         return opts
 
-    def inject(self, kind: str, times: int = 1, *, match: str | None = None, **params: Any) -> None:
+    def inject(self, kind: FaultKind, times: int = 1, *, match: str | None = None, **params: Any) -> None:
         """Make the next ``times`` requests fail with ``kind`` (see ``FAULTS``); with ``match``, the
         next ``times`` requests whose body contains that text."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; known: {sorted(FAULTS)}")
+        if not isinstance(times, int) or times < 1:
+            raise ValueError(f"times must be a positive int, got {times!r}")
         with self._lock:
             self._faults.append(Fault(kind, times, params, None if match is None else match.encode()))
+
+    @property
+    def faults(self) -> tuple[Fault, ...]:
+        """The pending faults, oldest first (copies: changing them changes nothing)."""
+        with self._lock:
+            return tuple(dataclasses.replace(f, params=dict(f.params)) for f in self._faults)
+
+    def clear_faults(self) -> None:
+        """Drop every pending fault."""
+        with self._lock:
+            self._faults.clear()
+
+    def reset(self) -> None:
+        """Back to a fresh emulator's state: no pending faults, an empty ``requests`` log, and the
+        prompt cache forgotten. Credentials, API keys, the clock, the catalogue, and the STS
+        credentials already handed out (they expire on their own) stay."""
+        with self._lock:
+            self._faults.clear()
+            self._cache.clear()
+            self.requests.clear()
 
     def _next_fault(self, body: bytes = b"") -> Fault | None:
         with self._lock:
@@ -359,6 +432,8 @@ class Emulator:
         if len(self.requests) >= _MAX_LOGGED:  # a long-running emulator keeps only recent requests
             del self.requests[: _MAX_LOGGED // 2]
         self.requests.append({"method": method, "path": raw_path, "headers": headers, "body": body})
+        if method == "POST" and raw_path == "/":
+            return self._sts(raw_path, raw_query, headers, body)
         parts = raw_path.split("/")
         if method != "POST" or len(parts) != 4 or parts[1] != "model":
             return self._error(404, "UnknownOperationException", f"no route for {method} {raw_path}")
@@ -369,6 +444,8 @@ class Emulator:
         problem = self._authenticate(method, raw_path, raw_query, headers, body)
         if problem is not None:
             return problem
+        if not is_known(model_id, self.models):
+            return self._error(400, "ValidationException", _INVALID_MODEL)
         fault = self._next_fault(body)
         if fault is not None:
             if fault.kind in _STATUS_CODES:
@@ -400,7 +477,7 @@ class Emulator:
                 events = [(et, json.dumps(ev).encode()) for et, ev in converse.stream_events(answer)]
             else:
                 family = _family(model_id)
-                handler = _NATIVE.get(family)
+                handler = self.native_handlers.get(family) or native_handlers().get(family)
                 if handler is None:
                     return self._error(
                         400, "ValidationException", f"The emulator has no native body for {family!r}; use Converse"
@@ -431,29 +508,88 @@ class Emulator:
         self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes
     ) -> _Reply | None:
         auth = headers.get("authorization", "")
-        if auth.startswith("Bearer "):
-            if auth[7:] in self.api_keys:
-                return None
-            return self._error(
-                403, "UnrecognizedClientException", "Invalid API Key format: Must start with pre-defined prefix"
-            )
         if not auth:
             return self._error(
                 403, "MissingAuthenticationTokenException", "Missing Authentication Token", namespace=_FRONT_END
             )
         try:
-            verify(
-                method,
-                raw_path,
-                raw_query,
-                headers,
-                body,
-                secrets=self.credentials,
-                now=datetime.fromtimestamp(self.clock(), timezone.utc),
-            )
+            if auth.startswith("Bearer "):
+                check_api_key(
+                    auth[7:],
+                    long_term=self.api_keys,
+                    secret_of=self._secret_of,
+                    region=self.region,
+                    now=datetime.fromtimestamp(self.clock(), timezone.utc),
+                )
+            else:
+                self._verify_sigv4(method, raw_path, raw_query, headers, body, "bedrock")
         except SignatureProblem as p:
             return self._error(p.status, p.code, p.message, namespace=_FRONT_END)
         return None
+
+    def _verify_sigv4(
+        self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes, service: str
+    ) -> None:
+        """SigV4 as AWS checks it, with the configured keys and the STS credentials handed out
+        (refused once expired: 403 ``ExpiredTokenException``)."""
+        m = _SIGV4_KEY_ID.search(headers.get("authorization", ""))
+        issued = self._issued.get(m.group(1)) if m else None
+        secrets: Mapping[str, tuple[str, str | None]] = self.credentials
+        if issued is not None:
+            if self.clock() >= issued.expires_at:
+                raise SignatureProblem("ExpiredTokenException", "The security token included in the request is expired")
+            secrets = {issued.access_key_id: (issued.secret_access_key, issued.session_token)}
+        verify(
+            method,
+            raw_path,
+            raw_query,
+            headers,
+            body,
+            secrets=secrets,
+            now=datetime.fromtimestamp(self.clock(), timezone.utc),
+            service=service,
+        )
+
+    def _secret_of(self, access_key_id: str) -> tuple[str, str | None] | None:
+        issued = self._issued.get(access_key_id)
+        if issued is not None:
+            return issued.secret_access_key, issued.session_token
+        return self.credentials.get(access_key_id)
+
+    # -- STS -----------------------------------------------------------------------------------
+
+    def _sts(self, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes) -> _Reply:
+        """STS ``AssumeRole`` (``_sts_responder``): SigV4 for service ``sts``, then temporary
+        credentials this emulator will accept."""
+        request_id = str(uuid.uuid4())
+        if not headers.get("authorization"):
+            return self._sts_error(
+                StsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token"), request_id
+            )
+        try:
+            self._verify_sigv4("POST", raw_path, raw_query, headers, body, "sts")
+        except SignatureProblem as p:
+            return self._sts_error(StsError(p.status, _STS_CODES.get(p.code, p.code), p.message), request_id)
+        try:
+            with self._lock:
+                serial = len(self._issued)
+            issued, xml, _ = assume_role(body, now=self.clock(), serial=serial, seed=self.seed, request_id=request_id)
+        except StsError as e:
+            return self._sts_error(e, request_id)
+        with self._lock:
+            self._issued[issued.access_key_id] = issued
+        return _Reply(200, self._sts_headers(request_id), xml.encode())
+
+    def _sts_headers(self, request_id: str) -> list[tuple[str, str]]:
+        now = datetime.fromtimestamp(self.clock(), timezone.utc)
+        return [
+            ("content-type", "text/xml"),
+            ("date", now.strftime("%a, %d %b %Y %H:%M:%S GMT")),
+            ("x-amzn-requestid", request_id),
+        ]
+
+    def _sts_error(self, e: StsError, request_id: str) -> _Reply:
+        return _Reply(e.status, self._sts_headers(request_id), error_xml(e.code, e.message, request_id).encode())
 
     def _stream_reply(self, events: list[tuple[str, bytes]], fault: Fault | None, seed_material: bytes) -> _Reply:
         frames: list[bytes] = []
@@ -561,13 +697,5 @@ def main(argv: list[str] | None = None) -> None:
         emu.serve_forever()
 
 
-# Native /invoke responders register themselves with register_native when imported
-# (_native_responders: cohere, openai, meta).
-from . import _anthropic_responder, _native_responders  # noqa: E402,F401
-from . import _embed_responders as _embed  # noqa: E402  [embed]
-
 if __name__ == "__main__":
-    # Run the imported module's main: the responders registered with that module, not __main__.
-    from reqbed.testing.emulator import main as _registered_main
-
-    _registered_main()
+    main()

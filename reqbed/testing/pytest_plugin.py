@@ -4,7 +4,8 @@ Installed with reqbed (entry point ``pytest11``: ``reqbed``). It gives tests:
 
 - ``reqbed_fixtures``: a ``reqbed.Client`` served from a fixture file, which also becomes the
   default client behind ``reqbed.generate_text`` & co. for the test;
-- ``reqbed_emulator``: the local Bedrock emulator (one per session, on loopback);
+- ``reqbed_emulator``: the local Bedrock emulator (one per session, on loopback, ``reset()`` for
+  each test);
 - ``@pytest.mark.reqbed_fixture("name")``: names the file (``<reqbed_fixtures_dir>/name.json``)
   and switches the fixture on for the test without asking for it;
 - ``reqbed_fixtures_dir`` (default: ``reqbed_fixtures/`` beside the test module) and
@@ -12,7 +13,8 @@ Installed with reqbed (entry point ``pytest11``: ``reqbed``). It gives tests:
   ``conftest.py`` to change them.
 
 Modes: ``replay`` serves the file and blocks every real request reqbed would make from a test
-(loopback hosts, such as the local emulator, stay allowed); ``record`` calls the real service
+(loopback hosts, such as the local emulator, stay allowed) through the public network guard hook
+(``reqbed.testing.set_network_guard``; nothing private is patched); ``record`` calls the real service
 and writes the file at the end of the test; ``off`` changes nothing. Blocking is opt-in: it applies
 to tests that use fixtures, and to every test only when ``REQBED_FIXTURES=replay`` is set (as
 reqbed's own suite does).
@@ -35,10 +37,9 @@ import httpx
 import pytest
 
 import reqbed
-from reqbed import _client
 
 from .._aws.credentials import is_loopback
-from .._transport import AsyncSigningTransport, SigningTransport
+from .._network_guard import NetworkGuard, set_network_guard
 from ._replay_transport import FixtureError
 from .emulator import Emulator
 from .fixtures import ENV_VAR, Mode, fixtures_mode, recording_client, replay_client, save_fixture, source_of
@@ -82,22 +83,14 @@ def _blocked(request: httpx.Request, command: str) -> NetworkBlockedError:
     )
 
 
-def _guarded(command: str) -> tuple[type[SigningTransport], type[AsyncSigningTransport]]:
-    """Signing transports that refuse to send to a non-loopback host through the real network."""
+def _replay_guard(command: str) -> NetworkGuard:
+    """A network guard (``reqbed.testing.set_network_guard``) refusing every non-loopback host."""
 
-    class Guarded(SigningTransport):
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            if isinstance(self._inner, httpx.HTTPTransport) and not is_loopback(request.url.host):
-                raise _blocked(request, command)
-            return super().handle_request(request)
+    def guard(request: httpx.Request) -> None:
+        if not is_loopback(request.url.host):
+            raise _blocked(request, command)
 
-    class AsyncGuarded(AsyncSigningTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if isinstance(self._inner, httpx.AsyncHTTPTransport) and not is_loopback(request.url.host):
-                raise _blocked(request, command)
-            return await super().handle_async_request(request)
-
-    return Guarded, AsyncGuarded
+    return guard
 
 
 @pytest.fixture(scope="session")
@@ -108,14 +101,15 @@ def _reqbed_emulator_session() -> Iterator[Emulator]:
 
 @pytest.fixture
 def reqbed_emulator(_reqbed_emulator_session: Emulator) -> Iterator[Emulator]:
-    """reqbed's local Bedrock emulator (one per test session, on loopback), with no pending faults.
+    """reqbed's local Bedrock emulator (one per test session, on loopback), reset for each test
+    (``Emulator.reset()``: no pending faults, an empty request log, a cold prompt cache).
 
     ``reqbed_emulator.provider_options()`` points reqbed at it with its example credentials;
     ``reqbed_emulator.inject("throttling")`` and friends make the next calls fail."""
     emu = _reqbed_emulator_session
-    emu._faults.clear()
+    emu.reset()
     yield emu
-    emu._faults.clear()
+    emu.clear_faults()
 
 
 @pytest.fixture
@@ -174,8 +168,9 @@ def reqbed_fixtures(
 
 @pytest.fixture(autouse=True)
 def _reqbed_fixtures_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Replay mode: block reqbed's real requests (every ``Client`` made during the test, and a
-    fresh default client). A ``reqbed_fixture`` mark turns the ``reqbed_fixtures`` fixture on.
+    """Replay mode: block reqbed's real requests (every ``Client`` network pool built during the
+    test, and a fresh default client) through the public hook ``reqbed.testing.set_network_guard``.
+    A ``reqbed_fixture`` mark turns the ``reqbed_fixtures`` fixture on.
 
     Opt-in: installing reqbed never changes a suite that does not ask for fixtures. Blocking applies
     when ``REQBED_FIXTURES=replay`` is set, or to tests that use fixtures (the mark or the fixture).
@@ -184,10 +179,10 @@ def _reqbed_fixtures_guard(request: pytest.FixtureRequest, monkeypatch: pytest.M
     made: list[reqbed.Client] = []
     uses_fixtures = request.node.get_closest_marker(MARK) is not None or "reqbed_fixtures" in request.fixturenames
     asked = os.environ.get(ENV_VAR, "").strip().lower() == "replay"
-    if mode == "replay" and (asked or uses_fixtures):
-        guarded, async_guarded = _guarded(_record_command(request))
-        monkeypatch.setattr(_client, "SigningTransport", guarded)
-        monkeypatch.setattr(_client, "AsyncSigningTransport", async_guarded)
+    guarding = mode == "replay" and (asked or uses_fixtures)
+    previous: NetworkGuard | None = None
+    if guarding:
+        previous = set_network_guard(_replay_guard(_record_command(request)))
 
         def default_client() -> reqbed.Client:
             if not made:
@@ -195,10 +190,12 @@ def _reqbed_fixtures_guard(request: pytest.FixtureRequest, monkeypatch: pytest.M
             return made[0]
 
         monkeypatch.setattr(reqbed, "default_client", default_client)
-    if request.node.get_closest_marker(MARK) is not None and "reqbed_fixtures" not in request.fixturenames:
-        request.getfixturevalue("reqbed_fixtures")
     try:
+        if request.node.get_closest_marker(MARK) is not None and "reqbed_fixtures" not in request.fixturenames:
+            request.getfixturevalue("reqbed_fixtures")
         yield
     finally:
         for client in made:
             client.close()
+        if guarding:
+            set_network_guard(previous)

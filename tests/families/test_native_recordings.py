@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -27,10 +26,11 @@ from botocore.eventstream import EventStreamBuffer
 from reqbed import Tool, ToolCall, Usage
 from reqbed._pipeline import Prepared, prepare
 from reqbed._stream import StreamCore
+from tests.support import RECORDINGS as RECORDINGS_ROOT
 
 pytestmark = pytest.mark.recordings
 
-RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "bedrock-recordings" / "amazon_bedrock"
+RECORDINGS = RECORDINGS_ROOT / "amazon_bedrock"
 MODELS = ["openai_gpt_oss_20b_1_0", "openai_gpt_oss_120b_1_0"]
 INVOKE = ["basic", "object_basic", "token_limit", "usage", "tool_round_trip_2"]
 STREAMS = ["streaming", "object_streaming"]

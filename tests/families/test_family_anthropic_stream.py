@@ -25,7 +25,7 @@ from reqbed._stream import StreamCore
 from reqbed.testing import Emulator
 from reqbed.testing import _anthropic_responder as responder
 from reqbed.testing._converse_responder import BadRequest
-from tests.test_family_anthropic import ENV, MODEL, WEATHER, check_expected, golden
+from tests.families.test_family_anthropic import ENV, MODEL, WEATHER, check_expected, golden
 
 CHUNK_HEADERS = {":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"}
 

@@ -149,7 +149,7 @@ async def _run_async(client: reqbed.Client, emu: Emulator, stream: bool) -> tupl
 
 def run_case(case: Case, emu: Emulator, mode: str, stream: bool) -> Outcome:
     """Inject ``case``'s fault and make one call; ``mode`` is "sync", "asyncio" or "trio"."""
-    emu._faults.clear()
+    emu.clear_faults()
     before = len(emu.requests)
     if case.kind is not None:
         emu.inject(case.kind, case.times, match=PROMPT, **case.params)
@@ -161,5 +161,5 @@ def run_case(case: Case, emu: Emulator, mode: str, stream: bool) -> Outcome:
             error, text, n = anyio.run(_run_async, client, emu, stream, backend=mode)
     finally:
         client.close()
-        emu._faults.clear()
+        emu.clear_faults()
     return Outcome(error, text, n if error is not None else 0, len(emu.requests) - before)

@@ -326,7 +326,7 @@ def test_thinking_rules(opts: dict[str, Any], field: str) -> None:
 
 def test_thinking_leads_its_turn() -> None:
     """Claude refuses a tool loop whose answered turn does not start with its thinking (AWS answers 400,
-    see tests/test_family_anthropic_stream.py); Converse sends the reasoning first whatever the order given."""
+    see tests/families/test_family_anthropic_stream.py); Converse sends the reasoning first whatever the order given."""
     thought = {"type": "thinking", "text": "sum", "signature": "sig"}
     prompt = [U, turn("assistant", txt("let me add"), call(), thought), turn("tool", res())]
     body = body_for(CLAUDE_THINK, prompt, top_p=0.95, tools=[ADD], thinking={"budget_tokens": 1024})

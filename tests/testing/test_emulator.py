@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,11 +29,9 @@ from botocore.credentials import Credentials
 
 import reqbed
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_API_KEY, EXAMPLE_SECRET_ACCESS_KEY, Emulator
-
-from .conftest import RECORDINGS
+from tests.support import RECORDINGS, REPO
 
 MODEL_ID = "anthropic.claude-3-7-sonnet-20250219-v1:0"
-REPO = Path(__file__).resolve().parents[1]
 TOKEN = "example-session-token-for-the-emulator"
 EXPIRED_RE = re.compile(
     r"Signature expired: (\d{8}T\d{6}Z) is now earlier than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) - 5 min\.\)"
@@ -329,7 +326,7 @@ def test_a_future_date_is_not_yet_current() -> None:
     ("method", "path"),
     [
         ("GET", "/"),
-        ("POST", "/"),
+        ("PUT", "/"),
         ("POST", f"/model/{MODEL_ID}/converse-nope"),
         ("POST", f"/model/{MODEL_ID}/converse/extra"),
         ("GET", f"/model/{MODEL_ID}/converse"),
@@ -419,7 +416,7 @@ def _free_port() -> int:
 def test_python_dash_m_starts_the_emulator() -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reqbed.testing.emulator", "--port", str(port)],
+        [sys.executable, "-W", "error", "-m", "reqbed.testing.emulator", "--port", str(port)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -445,13 +442,25 @@ def test_python_dash_m_starts_the_emulator() -> None:
                     "use_converse": True,
                 },
             )
+            # the native /invoke bodies come from the responder table, also when run as __main__
+            native = client.generate_text(
+                f"bedrock:{MODEL_ID}",
+                "natively",
+                provider_options={
+                    "endpoint_url": f"http://127.0.0.1:{port}",
+                    "api_key": EXAMPLE_API_KEY,
+                    "use_converse": False,
+                },
+            )
         assert r.text == "You said: from the command line"
+        assert native.text == "You said: natively"
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}" in out
     assert EXAMPLE_ACCESS_KEY_ID in out
     assert "Traceback" not in err
+    assert "RuntimeWarning" not in err
 
 
 def test_the_request_log_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,8 +20,9 @@ import reqbed
 from reqbed.testing import Emulator
 from reqbed.testing._secret_scan import scan_file, scan_text
 from reqbed.testing.fixtures import FixtureError, recording_client, save_fixture
+from tests.support import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 FILES = sorted(p for p in (ROOT / "fixtures").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 MODEL = "bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0"
 

@@ -35,7 +35,7 @@ from reqbed._aws.eventstream import MAX_FRAME_LENGTH, EventStreamDecoder, encode
 from reqbed._families import FAMILIES
 from reqbed._pipeline import Prepared, prepare
 from reqbed._stream import StreamCore
-from reqbed.testing import _converse_responder, emulator
+from reqbed.testing import _converse_responder, _responders
 
 INPUTS = int(os.environ.get("REQBED_FUZZ_INPUTS", "3000"))
 EXAMPLES = int(os.environ.get("REQBED_FUZZ_EXAMPLES", "100"))
@@ -247,7 +247,7 @@ def _seed(formatter: str, p: Prepared) -> tuple[dict[str, Any], list[tuple[str, 
     if formatter == "converse":
         answer = _converse_responder.answer(body, cache=set())
         return answer, list(_converse_responder.stream_events(answer))
-    answer, events = emulator._NATIVE[formatter](MODELS[formatter], body)
+    answer, events = _responders.BUILTIN_NATIVE[formatter](MODELS[formatter], body)
     return answer, [("chunk", e) for e in events]
 
 

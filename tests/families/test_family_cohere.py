@@ -29,7 +29,7 @@ from reqbed._types import (
 from reqbed.testing import Emulator
 from reqbed.testing._converse_responder import BadRequest
 from reqbed.testing._native_responders import handle_cohere
-from tests.native_helpers import body_of, prepared, refused
+from tests.support.native import body_of, prepared, refused
 
 R = "bedrock:cohere.command-r-v1:0"
 R_PLUS = "bedrock:us.cohere.command-r-plus-v1:0"

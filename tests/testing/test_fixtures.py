@@ -39,10 +39,11 @@ from reqbed.testing.fixtures import (
     replay_client,
     save_fixture,
 )
+from tests.support import REPO
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 MODEL = "bedrock:us.anthropic.claude-sonnet-4-20250514-v1:0"
 PATH = "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse"
 
@@ -339,9 +340,7 @@ PLUGIN_ARGS: tuple[str, ...] = () if _plugin_installed() else ("-p", "reqbed.tes
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """An in-process run with the plugin (already imported here, hence no assertion rewriting)."""
-    return pytester.runpytest(
-        *PLUGIN_ARGS, "-W", "ignore::pytest.PytestAssertRewriteWarning", *args
-    )
+    return pytester.runpytest(*PLUGIN_ARGS, "-W", "ignore::pytest.PytestAssertRewriteWarning", *args)
 
 
 @pytest.fixture
@@ -464,18 +463,23 @@ def test_our_conftest_registers_the_plugin_once_either_way(
 
 def test_plugin_blocks_nothing_unless_asked(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """Installing reqbed must not change a user's suite: without REQBED_FIXTURES and without the
-    fixture or mark, reqbed's transports are left alone; with REQBED_FIXTURES=replay they are guarded."""
+    fixture or mark, no network guard is installed; with REQBED_FIXTURES=replay one is (through the
+    public hook: reqbed's transport classes are never patched)."""
     pytester.makepyfile(
         test_user="""
         import reqbed._client as c
         from reqbed._transport import SigningTransport
+        from reqbed.testing import set_network_guard
 
         def test_untouched():
             assert c.SigningTransport is SigningTransport
+            guard = set_network_guard(None)
+            set_network_guard(guard)
+            assert guard is None
         """
     )
     # A subprocess: in-process, the outer suite's own replay guard would already be in place.
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.delenv("REQBED_FIXTURES", raising=False)
     args = (*PLUGIN_ARGS, "-p", "no:cacheprovider")
     pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
@@ -501,7 +505,7 @@ def test_plugin_gives_users_the_emulator(pytester: pytest.Pytester) -> None:
                                      provider_options=reqbed_emulator.provider_options())
 
         def test_faults_do_not_leak_between_tests(reqbed_emulator):
-            assert not reqbed_emulator._faults
+            assert not reqbed_emulator.faults
         """
     )
     _run(pytester).assert_outcomes(passed=3)

@@ -30,8 +30,9 @@ from reqbed.testing.fixtures import (
     replay_client,
     run_call,
 )
+from tests.support import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 FIXTURES = ROOT / "fixtures"
 FILES = sorted(FIXTURES.glob("*/*.json"))
 MODE = fixtures_mode()
@@ -103,7 +104,7 @@ _STARTING_ENV = dict(os.environ)
 
 @pytest.mark.parametrize("name", sorted(catalog()) if MODE == "record" else [])
 def test_record_catalog_scenario(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``REQBED_FIXTURES=record pytest tests/test_fixture_replay_suite.py -k <name>``: real AWS,
+    """``REQBED_FIXTURES=record pytest tests/testing/test_fixture_replay_suite.py -k <name>``: real AWS,
     with the AWS settings of the shell that started pytest."""
     for key in {k for k in (*_STARTING_ENV, *os.environ) if k.startswith("AWS_")}:
         if key in _STARTING_ENV:

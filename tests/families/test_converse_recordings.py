@@ -26,7 +26,7 @@ from reqbed._errors import map_api_error
 from reqbed._families.converse import ConverseFormatter
 from reqbed._pipeline import prepare
 from reqbed._request import ChatRequest, build_chat_request
-from tests.conftest import load_recording, recording_files
+from tests.support import load_recording, recording_files
 
 pytestmark = pytest.mark.recordings
 

@@ -1,6 +1,6 @@
 """Tests of reqbed's binary event-stream decoder and encoder (``reqbed._aws.eventstream``).
 
-Oracles: the independent reference encoder in ``tests/eventstream_helpers.py``, botocore's
+Oracles: the independent reference encoder in ``tests/support/eventstream.py``, botocore's
 ``EventStreamBuffer`` (decodes the same bytes), and real Bedrock recordings from ``../shared``.
 """
 
@@ -30,9 +30,8 @@ from reqbed._aws.eventstream import (
     encode_frame,
 )
 from reqbed._errors import EventStreamError, ValidationError
-from tests import eventstream_helpers as h
-
-RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "bedrock-recordings"
+from tests.support import RECORDINGS
+from tests.support import eventstream as h
 
 ALL_TYPES: list[h.Header] = [
     ("true", 0, None),

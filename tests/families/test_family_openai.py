@@ -37,7 +37,7 @@ from reqbed._types import (
 from reqbed.testing import Emulator
 from reqbed.testing._converse_responder import BadRequest
 from reqbed.testing._native_responders import handle_openai
-from tests.native_helpers import body_of, prepared
+from tests.support.native import body_of, prepared
 
 OSS = "bedrock:openai.gpt-oss-20b-1:0"
 OSS_120 = "bedrock:openai.gpt-oss-120b-1:0"

@@ -23,9 +23,9 @@ import pytest
 import reqbed
 from reqbed._aws import credential_chain as _credential_chain
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Emulator
+from tests.support import REPO
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
-REPO = Path(__file__).resolve().parents[1]
 AKID_2, SECRET_2 = "AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"  # AWS's second example pair
 PROCESS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 PROCESS_KEYS = {f"ASIAEXAMPLE{i:09d}": (PROCESS_SECRET, f"example-token-{i}") for i in range(1, 6)}

@@ -22,8 +22,7 @@ from botocore.eventstream import EventStreamBuffer
 import reqbed
 from reqbed._pipeline import Prepared, prepare
 from reqbed._stream import StreamCore
-
-from .conftest import load_recording, recording_files
+from tests.support import load_recording, recording_files
 
 pytestmark = pytest.mark.recordings
 

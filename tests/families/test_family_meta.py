@@ -19,7 +19,7 @@ from reqbed._types import Chunk, FinishChunk, ImagePart, TextChunk, Usage, Usage
 from reqbed.testing import Emulator
 from reqbed.testing._converse_responder import BadRequest
 from reqbed.testing._native_responders import handle_meta
-from tests.native_helpers import prepared, refused
+from tests.support.native import prepared, refused
 
 LLAMA = "bedrock:meta.llama3-3-70b-instruct-v1:0"
 LLAMA_8B = "bedrock:meta.llama3-8b-instruct-v1:0"

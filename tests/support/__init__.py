@@ -1,0 +1,44 @@
+"""Shared helpers for reqbed's own tests (one place; tests import from here, never from each other).
+
+- ``tests.support.native``: native-family helpers (``prepared``, ``body_of``, ``refused``);
+- ``tests.support.eventstream``: event-stream frame builders and checks;
+- ``tests.support.fault_matrix``: the fault matrix of docs/reliability.md, run against the emulator;
+- this module: where the data lives (``REPO``, ``RECORDINGS``), the real recordings
+  (``recording_files``, ``load_recording``), the anyio backends (``BACKENDS``) and
+  ``network_pool`` (the httpx connection pool behind a ``reqbed.Client``'s transport).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BACKENDS", "RECORDINGS", "REPO", "TESTS", "load_recording", "network_pool", "recording_files"]
+
+TESTS = Path(__file__).resolve().parents[1]
+REPO = TESTS.parent
+#: The team's real Bedrock exchanges (read in place, beside the checkout; never copied).
+RECORDINGS = REPO.parent / "shared" / "bedrock-recordings"
+
+#: ``REQBED_ANYIO_BACKENDS=asyncio`` (or ``trio``) narrows the async tests to one event loop.
+BACKENDS = [b for b in os.environ.get("REQBED_ANYIO_BACKENDS", "asyncio,trio").split(",") if b]
+
+
+def recording_files(pattern: str = "*/*.json") -> list[Path]:
+    """Real recorded Bedrock exchanges (empty when ../shared is absent)."""
+    base = RECORDINGS / "amazon_bedrock"
+    return sorted(base.glob(pattern)) if base.is_dir() else []
+
+
+def load_recording(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def network_pool(signing_transport: Any) -> Any:
+    """The ``httpcore`` pool under a client's signing transport (through a network guard, if any)."""
+    inner = signing_transport._inner
+    inner = getattr(inner, "inner", inner)  # reqbed.testing's network guard wraps the httpx transport
+    return inner._pool
