@@ -61,6 +61,9 @@ from ._types import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from . import models
+    from ._catalog._cost import UsageTotals
+    from ._catalog._types import Cost
     from ._client import Client
     from ._stream import AsyncStreamResponse, StreamResponse
 
@@ -75,6 +78,7 @@ __all__ = [
     "Chunk",
     "Client",
     "ConnectionError",
+    "Cost",
     "CredentialsError",
     "DocumentPart",
     "EventStreamError",
@@ -107,6 +111,7 @@ __all__ = [
     "ToolResultPart",
     "Usage",
     "UsageChunk",
+    "UsageTotals",
     "ValidationError",
     "__version__",
     "abedrock_api_key",
@@ -117,6 +122,7 @@ __all__ = [
     "default_client",
     "generate_text",
     "get_key",
+    "models",
     "parse_model_spec",
     "put_key",
     "stream_text",
@@ -170,4 +176,17 @@ def __getattr__(name: str) -> Any:
         from . import _stream
 
         return getattr(_stream, name)
+    # the model catalog and cost (reqbed.models, Cost, UsageTotals) load on first use too
+    if name == "models":
+        import importlib
+
+        return importlib.import_module(".models", __name__)
+    if name == "Cost":
+        from ._catalog._types import Cost
+
+        return Cost
+    if name == "UsageTotals":
+        from ._catalog._cost import UsageTotals
+
+        return UsageTotals
     raise AttributeError(f"module 'reqbed' has no attribute {name!r}")

@@ -7,9 +7,12 @@ chunk has a ``.type``.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import msgspec
+
+if TYPE_CHECKING:
+    from ._catalog._types import Cost
 
 __all__ = [
     "Chunk",
@@ -133,7 +136,8 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
 
     ``message`` is the assistant turn (thinking, text and tool calls), ready to append to a list
     prompt for the next turn. ``raw`` is the provider's decoded body (for streams: the events).
-    ``served_by`` is the model spec that produced the answer.
+    ``served_by`` is the model spec that produced the answer. ``region`` is the region it was called in
+    (when known); ``cost`` prices ``usage`` from the model catalog (see docs/cost.md).
     """
 
     text: str
@@ -145,6 +149,16 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     message: Message
     raw: Any = None
     served_by: str | None = None
+    region: str | None = None
+
+    @property
+    def cost(self) -> Cost:
+        """What this call cost in USD, computed on first access from ``usage``, ``model`` and ``region``
+        (the catalog loads then, not while parsing). ``cost.total`` is ``None`` with a ``reason`` when a
+        price is unknown. Cache writes are priced at the 5-minute rate: ``Usage`` has no TTL split yet."""
+        from ._catalog._cost import cost_of
+
+        return cost_of(self.model, self.region, self.usage)
 
 
 class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
