@@ -7,7 +7,8 @@
                              provider_options=emu.provider_options())
 
 It serves ``POST /model/{id}/converse``, ``/converse-stream``, ``/invoke`` and
-``/invoke-with-response-stream`` over HTTP/1.1 (h11, keep-alive, chunked streams):
+``/invoke-with-response-stream`` (and the control plane's ``GET /foundation-models`` and
+``/inference-profiles``, from reqbed's model catalog) over HTTP/1.1 (h11, keep-alive, chunked streams):
 
 - authentication as AWS does it: SigV4 recomputed from the received request (session tokens
   checked), or a configured Bedrock API key as ``Authorization: Bearer``; a stale ``X-Amz-Date``
@@ -39,11 +40,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import h11
 
 from .._aws.eventstream import encode_frame
+from . import _control_plane_responder as control_plane  # catalog branch
 from . import _converse_responder as converse
 from ._sigv4_check import SignatureProblem, verify
 
@@ -357,6 +359,10 @@ class Emulator:
         if len(self.requests) >= _MAX_LOGGED:  # a long-running emulator keeps only recent requests
             del self.requests[: _MAX_LOGGED // 2]
         self.requests.append({"method": method, "path": raw_path, "headers": headers, "body": body})
+        # --- control plane (catalog branch): ListFoundationModels / ListInferenceProfiles ---
+        if method == "GET" and raw_path in control_plane.CONTROL_PLANE_PATHS:
+            return self._control_plane(raw_path, raw_query, headers)
+        # --- end control plane ---
         parts = raw_path.split("/")
         if method != "POST" or len(parts) != 4 or parts[1] != "model":
             return self._error(404, "UnknownOperationException", f"no route for {method} {raw_path}")
@@ -416,6 +422,22 @@ class Emulator:
                 reply.stall = True
             return reply
         return self._stream_reply(events, fault, body)
+
+    def _control_plane(self, raw_path: str, raw_query: str, headers: dict[str, str]) -> _Reply:
+        """``GET /foundation-models`` and ``/inference-profiles`` (see ``_control_plane_responder``)."""
+        problem = self._authenticate("GET", raw_path, raw_query, headers, b"")
+        if problem is not None:
+            return problem
+        fault = self._next_fault(b"")
+        if fault is not None and fault.kind in _STATUS_CODES:
+            return self._error(*_STATUS_CODES[fault.kind])
+        query = {k: v for k, v in parse_qsl(raw_query, keep_blank_values=True)}
+        region = control_plane.region_of(headers.get("authorization", ""))
+        try:
+            payload = control_plane.answer(raw_path, query, region)
+        except control_plane.BadQuery as e:
+            return self._error(400, "ValidationException", str(e))
+        return _Reply(200, self._base_headers("application/json"), json.dumps(payload).encode())
 
     def _authenticate(
         self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes
