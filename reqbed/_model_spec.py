@@ -162,7 +162,8 @@ def parse_model_spec(spec: str, *, base_model: str | None = None, region: str | 
         )
 
     geo, base = _split_geo(model_id)
-    if base.partition(".")[0] not in KNOWN_FAMILIES and not base_model:
+    vendor, _, model = base.partition(".")
+    if (vendor not in KNOWN_FAMILIES or not model) and not base_model:
         resolved = _resolve_alias(spec, region)  # catalog aliases: "bedrock:claude-sonnet-4-5" ...
         if resolved is not None and resolved != spec:
             return parse_model_spec(resolved, base_model=base_model, region=region)

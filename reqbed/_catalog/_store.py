@@ -87,6 +87,15 @@ class Catalog:
         with self._lock:
             self._user[name.lower()] = spec
 
+    def user_aliases(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._user)
+
+    def reset_user_aliases(self, aliases: dict[str, str] | None = None) -> None:
+        """Replace the user aliases (tests restore a snapshot with this)."""
+        with self._lock:
+            self._user = dict(aliases or {})
+
 
 _lock = threading.Lock()
 _catalog: Catalog | None = None
@@ -140,7 +149,8 @@ def get(id_or_alias: str) -> ModelInfo:
     """The catalog entry for ``id_or_alias``; ``ValidationError`` (field ``model``) when unknown."""
     info = lookup(id_or_alias)
     if info is None:
-        hint = ", ".join(m.id for m in find(_strip_provider(id_or_alias).split(".")[-1])[:3])
+        stem = re.sub(r"-v\d.*$", "", _base_id(_strip_provider(id_or_alias.strip())))
+        hint = ", ".join(m.id for m in find(stem)[:3]) if stem else ""
         raise ValidationError(
             f"{id_or_alias!r} is not in reqbed's model catalog" + (f"; did you mean {hint}?" if hint else ""),
             field="model",
@@ -149,11 +159,12 @@ def get(id_or_alias: str) -> ModelInfo:
 
 
 def find(text: str) -> builtins.list[ModelInfo]:
-    """Models whose id, name or an alias contains every word of ``text`` (case-insensitive)."""
-    words = text.lower().replace("-", " ").replace(".", " ").split()
+    """Models whose id, name or an alias contains every word of ``text`` (case-insensitive; ``.`` and ``-``
+    are the same: ``find("llama 3.3")`` finds ``meta.llama3-3-70b-instruct-v1:0``)."""
+    words = text.lower().replace(".", "-").split()
     out = []
     for m in catalog().models:
-        hay = " ".join((m.id, m.name, m.provider, *m.aliases)).lower().replace("-", " ").replace(".", " ")
+        hay = " ".join((m.id, m.name, m.provider, *m.aliases)).lower().replace(".", "-")
         if all(w in hay for w in words):
             out.append(m)
     return out

@@ -26,6 +26,8 @@ class ModelCapabilities(msgspec.Struct, kw_only=True, frozen=True):
     caching: bool = False
     #: prompt-cache TTLs the model takes (``"5m"``, ``"1h"``)
     cache_ttls: tuple[str, ...] = ()
+    #: takes an extended-thinking budget (Claude 3.7 and 4+); models that always reason (DeepSeek-R1) or
+    #: take ``reasoning_effort`` instead (gpt-oss) say False here, as ``_families/capabilities.py`` does
     thinking: bool = False
     #: takes ``reasoning_effort`` as its own field (gpt-oss)
     reasoning_effort: bool = False
