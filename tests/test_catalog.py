@@ -155,7 +155,8 @@ def test_list_filters_by_provider_region_and_capability() -> None:
     everything = reqbed.models.list()
     assert len(everything) == len(catalog().models)
     amazon = reqbed.models.list(provider="amazon")
-    assert amazon and all(m.provider == "amazon" for m in amazon)
+    assert amazon
+    assert all(m.provider == "amazon" for m in amazon)
     thinking_eu = {m.id for m in reqbed.models.list(region="eu-west-1", capability="thinking")}
     assert "anthropic.claude-sonnet-4-5-20250929-v1:0" in thinking_eu
     assert "anthropic.claude-opus-4-1-20250805-v1:0" not in thinking_eu  # us. profiles only
@@ -208,7 +209,10 @@ def test_user_aliases_name_specs_and_other_aliases() -> None:
     reqbed.models.alias("Cheap", "fast")  # an alias of a user alias; names are case-insensitive
     assert reqbed.models.resolve_alias("bedrock:fast", "eu-west-1") == "bedrock:us.amazon.nova-micro-v1:0"
     assert reqbed.models.resolve_alias("bedrock:cheap", "eu-west-1") == "bedrock:us.amazon.nova-micro-v1:0"
-    assert reqbed.models.resolve_alias("bedrock:smart", "eu-west-1") == "bedrock:eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert (
+        reqbed.models.resolve_alias("bedrock:smart", "eu-west-1")
+        == "bedrock:eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    )
     assert reqbed.models.get("fast").id == "amazon.nova-micro-v1:0"
     spec = parse_model_spec("bedrock:smart", region="us-west-2")
     assert spec.model_id == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -249,10 +253,15 @@ def test_alias_uses_the_environment_region_when_none_is_given(monkeypatch: pytes
 
 @pytest.mark.parametrize(
     ("region", "path"),
-    [("us-east-1", "/model/amazon.nova-pro-v1%3A0/converse"), ("eu-west-1", "/model/eu.amazon.nova-pro-v1%3A0/converse")],
+    [
+        ("us-east-1", "/model/amazon.nova-pro-v1%3A0/converse"),
+        ("eu-west-1", "/model/eu.amazon.nova-pro-v1%3A0/converse"),
+    ],
 )
 def test_generate_text_with_an_alias_calls_the_resolved_model(emulator: Emulator, region: str, path: str) -> None:
-    r = reqbed.generate_text("bedrock:nova-pro", "Hello alias", provider_options=emulator.provider_options(region=region))
+    r = reqbed.generate_text(
+        "bedrock:nova-pro", "Hello alias", provider_options=emulator.provider_options(region=region)
+    )
     assert r.text == "You said: Hello alias"
     assert emulator.requests[-1]["path"] == path
     assert r.model == path.split("/")[2].replace("%3A", ":")  # Response.model says what was called
@@ -296,5 +305,6 @@ def test_catalog_capabilities_agree_with_the_family_rules(model: reqbed.models.M
 def test_capabilities_for_unknown_models_are_permissive() -> None:
     caps = reqbed.models.capabilities_for("bedrock:writer.palmyra-x9-v1:0")
     assert caps == reqbed.models.ModelCapabilities()
-    assert caps.tools and caps.streaming_tools
+    assert caps.tools
+    assert caps.streaming_tools
     assert reqbed.models.capabilities_for("us.amazon.nova-micro-v1:0").images is False
