@@ -268,3 +268,25 @@ async def test_usage_totals_is_task_safe(emulator: Emulator) -> None:
     u = totals.usage
     assert totals.by_model.keys() == {"openai.gpt-oss-20b-1:0"}
     assert totals.cost.total == (u.input_tokens * D("0.07") + u.output_tokens * D("0.3")) / 1_000_000
+
+
+def test_stream_response_has_a_cost(emulator: Emulator) -> None:
+    stream = reqbed.stream_text(
+        "bedrock:nova-micro", "stream me", provider_options=emulator.provider_options(region="eu-west-1")
+    )
+    r = stream.response()
+    assert r.model == "eu.amazon.nova-micro-v1:0"
+    # Nova Micro through eu.: $0.035 input, $0.14 output per MTok
+    assert r.cost.total == (r.usage.input_tokens * D("0.035") + r.usage.output_tokens * D("0.14")) / 1_000_000
+    assert r.cost.total > 0
+
+
+@pytest.mark.anyio
+async def test_async_stream_response_has_a_cost(emulator: Emulator) -> None:
+    async with reqbed.Client() as client:
+        stream = await client.astream_text(
+            "bedrock:gpt-oss-120b", "stream me", provider_options=emulator.provider_options(region="us-west-2")
+        )
+        r = await stream.response()
+    assert r.model == "openai.gpt-oss-120b-1:0"
+    assert r.cost.total == (r.usage.input_tokens * D("0.15") + r.usage.output_tokens * D("0.6")) / 1_000_000
