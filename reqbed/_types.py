@@ -155,10 +155,12 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     def cost(self) -> Cost:
         """What this call cost in USD, computed on first access from ``usage``, ``model`` and ``region``
         (the catalog loads then, not while parsing). ``cost.total`` is ``None`` with a ``reason`` when a
-        price is unknown. Cache writes are priced at the 5-minute rate: ``Usage`` has no TTL split yet."""
+        price is unknown. Cache writes are priced by TTL when ``usage`` has ``cache_write_by_ttl``, else at
+        the 5-minute rate."""
         from ._catalog._cost import cost_of
 
-        return cost_of(self.model, self.region, self.usage)
+        by_ttl = getattr(self.usage, "cache_write_by_ttl", None)
+        return cost_of(self.model, self.region, self.usage, cache_write_by_ttl=by_ttl)
 
 
 class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
