@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 
 import anyio
 import pytest
@@ -16,6 +19,7 @@ from reqbed.models import Cost, UsageTotals, cost_of
 from reqbed.testing import Emulator
 
 D = Decimal
+ROOT = Path(__file__).resolve().parents[1]
 SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
@@ -290,3 +294,16 @@ async def test_async_stream_response_has_a_cost(emulator: Emulator) -> None:
         r = await stream.response()
     assert r.model == "openai.gpt-oss-120b-1:0"
     assert r.cost.total == (r.usage.input_tokens * D("0.15") + r.usage.output_tokens * D("0.6")) / 1_000_000
+
+
+def test_parsing_a_response_does_not_load_the_catalog_until_cost_is_read() -> None:
+    code = (
+        "import sys, reqbed\n"
+        "from reqbed.testing import Emulator\n"
+        "with Emulator() as emu:\n"
+        "    r = reqbed.generate_text('bedrock:amazon.nova-pro-v1:0', 'Hi', provider_options=emu.provider_options())\n"
+        "assert 'reqbed._catalog._store' not in sys.modules, 'parsing imported the catalog'\n"
+        "assert r.cost.total is not None\n"
+        "assert sys.modules['reqbed._catalog._store']._catalog is not None  # loaded by .cost\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT)})

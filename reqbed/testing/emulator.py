@@ -45,7 +45,6 @@ from urllib.parse import parse_qsl, unquote
 import h11
 
 from .._aws.eventstream import encode_frame
-from . import _control_plane_responder as control_plane  # catalog branch
 from . import _converse_responder as converse
 from ._sigv4_check import SignatureProblem, verify
 
@@ -360,7 +359,7 @@ class Emulator:
             del self.requests[: _MAX_LOGGED // 2]
         self.requests.append({"method": method, "path": raw_path, "headers": headers, "body": body})
         # --- control plane (catalog branch): ListFoundationModels / ListInferenceProfiles ---
-        if method == "GET" and raw_path in control_plane.CONTROL_PLANE_PATHS:
+        if method == "GET" and raw_path in ("/foundation-models", "/inference-profiles"):
             return self._control_plane(raw_path, raw_query, headers)
         # --- end control plane ---
         parts = raw_path.split("/")
@@ -425,6 +424,7 @@ class Emulator:
 
     def _control_plane(self, raw_path: str, raw_query: str, headers: dict[str, str]) -> _Reply:
         """``GET /foundation-models`` and ``/inference-profiles`` (see ``_control_plane_responder``)."""
+        from . import _control_plane_responder as control_plane  # the catalog loads on first use
         problem = self._authenticate("GET", raw_path, raw_query, headers, b"")
         if problem is not None:
             return problem
