@@ -425,6 +425,7 @@ class Emulator:
     def _control_plane(self, raw_path: str, raw_query: str, headers: dict[str, str]) -> _Reply:
         """``GET /foundation-models`` and ``/inference-profiles`` (see ``_control_plane_responder``)."""
         from . import _control_plane_responder as control_plane  # the catalog loads on first use
+
         problem = self._authenticate("GET", raw_path, raw_query, headers, b"")
         if problem is not None:
             return problem
