@@ -65,6 +65,9 @@ from ._version import __version__
 if _typing.TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
 
+    from . import models
+    from ._catalog._cost import UsageTotals
+    from ._catalog._types import Cost
     from ._client import Client
     from ._stream import AsyncStreamResponse, StreamResponse
 
@@ -80,6 +83,7 @@ __all__ = [
     "ChatOptions",
     "Chunk",
     "Client",
+    "Cost",
     "CredentialsError",
     "DocumentPart",
     "Embeddings",
@@ -114,6 +118,7 @@ __all__ = [
     "ToolResultPart",
     "Usage",
     "UsageChunk",
+    "UsageTotals",
     "ValidationError",
     "__version__",
     "abedrock_api_key",
@@ -124,6 +129,7 @@ __all__ = [
     "default_client",
     "generate_text",
     "get_key",
+    "models",
     "parse_model_spec",
     "put_key",
     "stream_text",
@@ -167,7 +173,13 @@ async def astream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]
     return await default_client().astream_text(model, _typing.cast(_typing.Any, prompt), **opts)
 
 
-_LAZY_MODULES = {"Client": "_client", "StreamResponse": "_stream", "AsyncStreamResponse": "_stream"}
+_LAZY_MODULES = {
+    "Client": "_client",
+    "StreamResponse": "_stream",
+    "AsyncStreamResponse": "_stream",
+    "Cost": "_catalog._types",
+    "UsageTotals": "_catalog._cost",
+}
 #: Old names still importable, with a DeprecationWarning, and kept out of ``__all__``.
 _DEPRECATED = {
     "ConnectionError": ("APIConnectionError", APIConnectionError),
@@ -189,6 +201,10 @@ def __getattr__(name: str) -> _typing.Any:
             f"reqbed.{name} is deprecated (it shadowed the builtin); use reqbed.{new}", DeprecationWarning, stacklevel=2
         )
         return value
+    if name == "models":  # the model catalog loads on first use too
+        import importlib
+
+        return importlib.import_module(".models", __name__)
     raise AttributeError(f"module 'reqbed' has no attribute {name!r}")
 
 

@@ -12,6 +12,8 @@ Worked examples (``family`` is what picks the formatter; ``region`` is only set 
         family=meta  region=eu-west-1  resource_type=inference-profile
     bedrock:arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123
         family=None unless base_model="anthropic.claude-..." is given
+    bedrock:claude-sonnet-4-5   (an alias; region eu-west-1)
+        model_id=eu.anthropic.claude-sonnet-4-5-20250929-v1:0  family=anthropic  geo=eu
 
 The id becomes ONE percent-encoded path segment (``:`` -> ``%3A``, ``/`` -> ``%2F``), see
 ``ModelSpec.path_segment``; SigV4's canonical URI is computed from that encoded path.
@@ -101,8 +103,27 @@ def _family_of(base: str | None) -> str | None:
     return head if head in KNOWN_FAMILIES else None
 
 
-def parse_model_spec(spec: str, *, base_model: str | None = None) -> ModelSpec:
-    """Parse ``"bedrock:<id>"``; raise ``ValidationError`` (field ``model``) for anything else."""
+def _resolve_alias(spec: str, region: str | None) -> str | None:
+    """The catalog's answer for an alias (loads the catalog on first use); the region defaults as the
+    pipeline's does (``put_key``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``us-east-1``)."""
+    import os
+
+    from ._aws.credentials import DEFAULT_REGION, explicit_region
+    from ._catalog._store import resolve_alias
+
+    where = explicit_region({"region": region} if region else {}, None, os.environ) or DEFAULT_REGION
+    return resolve_alias(spec, where)
+
+
+def parse_model_spec(
+    spec: str, *, base_model: str | None = None, region: str | None = None, aliases: bool = True
+) -> ModelSpec:
+    """Parse ``"bedrock:<id>"``; raise ``ValidationError`` (field ``model``) for anything else.
+
+    An alias (``"bedrock:claude-sonnet-4-5"``, or one added with ``reqbed.models.alias``) is resolved
+    first, for ``region`` (see ``reqbed._catalog._store.resolve_alias``): the result names the model
+    id actually called, with the inference-profile prefix the region needs. ``aliases=False`` parses
+    ``spec`` as Bedrock itself would (an alias is then not a model id)."""
     if not isinstance(spec, str):
         raise ValidationError(f"must be a string like 'bedrock:<model-id>', got {type(spec).__name__}", field="model")
     provider, sep, model_id = spec.partition(":")
@@ -144,6 +165,11 @@ def parse_model_spec(spec: str, *, base_model: str | None = None) -> ModelSpec:
         )
 
     geo, base = _split_geo(model_id)
+    vendor, _, model = base.partition(".")
+    if aliases and (vendor not in KNOWN_FAMILIES or not model) and not base_model:
+        resolved = _resolve_alias(spec, region)  # catalog aliases: "bedrock:claude-sonnet-4-5" ...
+        if resolved is not None and resolved != spec:
+            return parse_model_spec(resolved, base_model=base_model, region=region)
     if base_model:
         base = _split_geo(base_model)[1]
     family = _family_of(base)

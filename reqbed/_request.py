@@ -334,7 +334,7 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
         except msgspec.ValidationError as e:
             # Never echo a secret's value back: msgspec messages name the field, not the value.
             raise _provider_options_error(str(e)) from None
-    spec = parse_model_spec(model, base_model=po.base_model)
+    spec = parse_model_spec(model, base_model=po.base_model, region=po.region)  # region: for aliases
     if po.region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", po.region):
         raise _fail(f"{po.region!r} is not an AWS region name", "provider_options.region")
     if po.duration_seconds is not None and not 900 <= po.duration_seconds <= 43200:

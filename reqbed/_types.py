@@ -7,9 +7,12 @@ chunk has a ``.type``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union
 
 import msgspec
+
+if TYPE_CHECKING:
+    from ._catalog._types import Cost
 
 __all__ = [
     "Chunk",
@@ -144,7 +147,8 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
 
     ``message`` is the assistant turn (thinking, text and tool calls), ready to append to a list
     prompt for the next turn. ``raw`` is the provider's decoded body (for streams: the events).
-    ``served_by`` is the model spec that produced the answer.
+    ``served_by`` is the model spec that produced the answer. ``region`` is the region it was called in
+    (when known); ``cost`` prices ``usage`` from the model catalog (see docs/cost.md).
     """
 
     text: str
@@ -156,6 +160,18 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     message: Message
     raw: Any = None
     served_by: str | None = None
+    region: str | None = None
+
+    @property
+    def cost(self) -> Cost:
+        """What this call cost in USD, computed on first access from ``usage``, ``model`` and ``region``
+        (the catalog loads then, not while parsing). ``cost.total`` is ``None`` with a ``reason`` when a
+        price is unknown. Cache writes are priced by TTL when ``usage`` has ``cache_write_by_ttl``, else at
+        the 5-minute rate."""
+        from ._catalog._pricing import cost_of
+
+        by_ttl = getattr(self.usage, "cache_write_by_ttl", None)
+        return cost_of(self.model, self.region, self.usage, cache_write_by_ttl=by_ttl)
 
 
 class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):

@@ -18,7 +18,7 @@ from collections.abc import Set
 from .._errors import ValidationError
 from .._model_spec import parse_model_spec
 
-__all__ = ["MODELS", "is_known"]
+__all__ = ["MODELS", "default_models", "is_known"]
 
 #: Bedrock foundation model ids the emulator serves by default (every id reqbed's tests, fixtures
 #: and docs use is here; ``tests/testing/test_emulator_models.py`` checks it).
@@ -95,6 +95,14 @@ MODELS: frozenset[str] = frozenset(
     }
 )
 
+
+def default_models() -> frozenset[str]:
+    """``MODELS`` plus every model in reqbed's own catalog (``reqbed.models``, loaded on first use)."""
+    from .._catalog._store import catalog
+
+    return MODELS | frozenset(m.id for m in catalog().models)
+
+
 _FOUNDATION = ("foundation-model", "inference-profile")
 
 
@@ -103,7 +111,7 @@ def is_known(model_id: str, models: Set[str]) -> bool:
     if model_id in models:
         return True
     try:
-        spec = parse_model_spec("bedrock:" + model_id)
+        spec = parse_model_spec("bedrock:" + model_id, aliases=False)
     except ValidationError:
         return False
     if spec.resource_type is not None and spec.resource_type not in _FOUNDATION:

@@ -8,8 +8,9 @@
 
 It serves ``POST /model/{id}/converse``, ``/converse-stream``, ``/invoke``,
 ``/invoke-with-response-stream`` and ``/count-tokens`` (embedding models' ``/invoke`` and CountTokens:
-``_embed_responders``) over HTTP/1.1 (h11, keep-alive, chunked streams), and STS ``AssumeRole`` at
-``POST /`` (``_sts_responder``):
+``_embed_responders``), the control plane's ``GET /foundation-models`` and ``/inference-profiles``
+(from reqbed's model catalog), and STS ``AssumeRole`` at ``POST /`` (``_sts_responder``), over
+HTTP/1.1 (h11, keep-alive, chunked streams):
 
 - authentication as AWS does it: SigV4 recomputed from the received request (session tokens
   checked), or a Bedrock API key as ``Authorization: Bearer`` (a configured long-term key, or a
@@ -48,7 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import h11
 
@@ -57,7 +58,7 @@ from .._options import ProviderOptions
 from . import _converse_responder as converse
 from . import _embed_responders as _embed
 from ._api_key_check import check_api_key
-from ._models import MODELS, is_known
+from ._models import MODELS, default_models, is_known
 from ._responders import NativeHandler, native_handlers, register_native
 from ._sigv4_check import SignatureProblem, verify
 from ._sts_responder import Issued, StsError, assume_role, error_xml
@@ -185,7 +186,8 @@ class Emulator:
     ) -> None:
         """``credentials`` maps access key id -> (secret, session token or None); ``api_keys`` are
         the long-term Bedrock API keys accepted; ``region`` is the region short-term API keys must
-        be made for; ``models`` replaces the model catalogue (default ``MODELS``) and
+        be made for; ``models`` replaces the model catalogue (default ``MODELS`` plus reqbed's own model
+        catalog) and
         ``extra_models`` adds to it; ``native_handlers`` adds or replaces native ``/invoke``
         bodies by family for this emulator (see ``_responders``)."""
         self.host, self.port = host, port
@@ -195,7 +197,9 @@ class Emulator:
         self.clock = clock
         self.seed = seed
         self.region = region
-        self.models: frozenset[str] = frozenset(MODELS if models is None else models) | frozenset(extra_models)
+        self.models: frozenset[str] = (default_models() if models is None else frozenset(models)) | frozenset(
+            extra_models
+        )
         self.native_handlers: dict[str, NativeHandler] = dict(native_handlers or {})
         self.requests: list[dict[str, Any]] = []  # what arrived: method, path, headers, body
         self._faults: deque[Fault] = deque()
@@ -434,6 +438,9 @@ class Emulator:
         self.requests.append({"method": method, "path": raw_path, "headers": headers, "body": body})
         if method == "POST" and raw_path == "/":
             return self._sts(raw_path, raw_query, headers, body)
+        # the control plane: ListFoundationModels / ListInferenceProfiles (_control_plane_responder)
+        if method == "GET" and raw_path in ("/foundation-models", "/inference-profiles"):
+            return self._control_plane(raw_path, raw_query, headers)
         parts = raw_path.split("/")
         if method != "POST" or len(parts) != 4 or parts[1] != "model":
             return self._error(404, "UnknownOperationException", f"no route for {method} {raw_path}")
@@ -503,6 +510,24 @@ class Emulator:
                 reply.stall = True
             return reply
         return self._stream_reply(events, fault, body)
+
+    def _control_plane(self, raw_path: str, raw_query: str, headers: dict[str, str]) -> _Reply:
+        """``GET /foundation-models`` and ``/inference-profiles`` (see ``_control_plane_responder``)."""
+        from . import _control_plane_responder as control_plane  # the catalog loads on first use
+
+        problem = self._authenticate("GET", raw_path, raw_query, headers, b"")
+        if problem is not None:
+            return problem
+        fault = self._next_fault(b"")
+        if fault is not None and fault.kind in _STATUS_CODES:
+            return self._error(*_STATUS_CODES[fault.kind])
+        query = {k: v for k, v in parse_qsl(raw_query, keep_blank_values=True)}
+        region = control_plane.region_of(headers.get("authorization", ""))
+        try:
+            payload = control_plane.answer(raw_path, query, region)
+        except control_plane.BadQuery as e:
+            return self._error(400, "ValidationException", str(e))
+        return _Reply(200, self._base_headers("application/json"), json.dumps(payload).encode())
 
     def _authenticate(
         self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes

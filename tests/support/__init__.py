@@ -15,7 +15,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BACKENDS", "RECORDINGS", "REPO", "TESTS", "load_recording", "network_pool", "recording_files"]
+__all__ = [
+    "BACKENDS",
+    "RECORDINGS",
+    "REPO",
+    "TESTS",
+    "UNKNOWN_MODEL_IDS",
+    "load_recording",
+    "network_pool",
+    "recording_files",
+]
 
 TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
@@ -42,3 +51,16 @@ def network_pool(signing_transport: Any) -> Any:
     inner = signing_transport._inner
     inner = getattr(inner, "inner", inner)  # reqbed.testing's network guard wraps the httpx transport
     return inner._pool
+
+
+#: Model ids the tests and docs name precisely because no such model exists (refusal tests).
+UNKNOWN_MODEL_IDS = frozenset(
+    {
+        "anthropic.claude-9-imaginary-v1:0",
+        "amazon.titan-embed-g9",
+        "amazon.nova-pro-v9:0",
+        "meta.llama9-1b-instruct-v1:0",
+        "writer.palmyra-x9-v1:0",
+        "us.writer.palmyra-x9-v1:0",
+    }
+)
