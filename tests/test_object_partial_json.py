@@ -9,6 +9,7 @@ final value equals ``json.loads`` of the document.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from typing import Any
 
@@ -24,12 +25,23 @@ SCALARS = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text()
 )
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
-                      max_leaves=25)  # fmt: skip
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5), max_leaves=25
+)
 CONTAINERS = st.lists(VALUES, max_size=5) | st.dictionaries(st.text(), VALUES, max_size=6)
 SMALL_TEXT = st.text(max_size=6)
-SMALL = st.recursive(st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False, allow_infinity=False) | SMALL_TEXT,
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(SMALL_TEXT, inner, max_size=3), max_leaves=8)  # fmt: skip
+SMALL_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | SMALL_TEXT
+)
+SMALL = st.recursive(
+    SMALL_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(SMALL_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
 SMALL_CONTAINERS = st.lists(SMALL, max_size=3) | st.dictionaries(SMALL_TEXT, SMALL, max_size=3)
 
 
@@ -48,7 +60,9 @@ def grows(old: Any, new: Any) -> bool:
     if isinstance(old, list):
         if not isinstance(new, list) or len(new) < len(old):
             return False
-        return all(a == b for a, b in zip(old[:-1], new)) and (not old or grows(old[-1], new[len(old) - 1]))
+        return all(a == b for a, b in zip(old[:-1], new, strict=False)) and (
+            not old or grows(old[-1], new[len(old) - 1])
+        )
     if isinstance(old, str):
         return isinstance(new, str) and new.startswith(old)
     return type(old) is type(new) and old == new
@@ -62,7 +76,7 @@ def run(doc: str, cuts: list[int]) -> tuple[PartialJSON, list[Any]]:
     parser = PartialJSON()
     snaps: list[Any] = []
     bounds = sorted({c % (len(doc) + 1) for c in cuts} | {0, len(doc)})
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         parser.feed(doc[a:b])
         assert not parser.failed
         if parser.changed():
@@ -84,7 +98,7 @@ def test_snapshots_grow_and_end_on_the_document(
     assert parser.done
     assert parser.value == json.loads(doc)
     assert snaps, "an object or array shows up at least once"
-    for old, new in zip(snaps, snaps[1:]):
+    for old, new in itertools.pairwise(snaps):
         assert grows(old, new), (old, new)
     assert all(is_json_value(s) for s in snaps)
     assert snaps[-1] == json.loads(doc) or grows(snaps[-1], parser.snapshot())
@@ -123,7 +137,7 @@ def test_scalar_roots_complete_on_close(value: Any, cuts: list[int]) -> None:
 def test_garbage_never_raises(text: str, cuts: list[int]) -> None:
     parser = PartialJSON()
     bounds = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         parser.feed(text[a:b])
         parser.snapshot()
     parser.close()
@@ -132,7 +146,8 @@ def test_garbage_never_raises(text: str, cuts: list[int]) -> None:
     except ValueError:
         return  # not JSON: not raising was the test
     assert not parser.failed
-    assert parser.done and parser.value == expected
+    assert parser.done
+    assert parser.value == expected
 
 
 def test_a_number_appears_only_once_complete() -> None:
@@ -161,10 +176,12 @@ def test_prose_and_fences_are_skipped_only_when_asked() -> None:
     lax = PartialJSON(skip_prose=True)
     for ch in text:
         lax.feed(ch)
-    assert lax.done and lax.value == {"name": "Ada", "age": 36}
+    assert lax.done
+    assert lax.value == {"name": "Ada", "age": 36}
     strict = PartialJSON()
     strict.feed(text)
-    assert strict.failed and strict.snapshot() is NOTHING
+    assert strict.failed
+    assert strict.snapshot() is NOTHING
 
 
 def test_snapshots_are_independent_values() -> None:

@@ -59,7 +59,7 @@ PERSON_SCHEMA = {
 
 def roundtrip(schema: Any, value: Any) -> Any:
     resolved = resolve_schema(schema)
-    sent, wrapped = adapt(resolved.json_schema, strict=True)
+    _sent, wrapped = adapt(resolved.json_schema, strict=True)
     answer = {WRAP_KEY: value} if wrapped else value
     return validate_object(answer, resolved, wrapped=wrapped)
 
@@ -69,14 +69,17 @@ def roundtrip(schema: Any, value: Any) -> Any:
 
 def test_a_dict_schema_is_passed_through() -> None:
     resolved = resolve_schema(PERSON_SCHEMA)
-    assert resolved.json_schema == PERSON_SCHEMA and resolved.kind == "json_schema" and resolved.target is None
+    assert resolved.json_schema == PERSON_SCHEMA
+    assert resolved.kind == "json_schema"
+    assert resolved.target is None
 
 
 @pytest.mark.parametrize("schema", [Order, Point, Person, list[Item], Literal["a", "b"], int | str])
 def test_types_use_msgspecs_generator(schema: Any) -> None:
     resolved = resolve_schema(schema)
     assert resolved.json_schema == msgspec.json.schema(schema)
-    assert resolved.kind == "type" and resolved.target is schema
+    assert resolved.kind == "type"
+    assert resolved.target is schema
 
 
 def test_pydantic_models_use_their_own_schema() -> None:
@@ -87,7 +90,8 @@ def test_pydantic_models_use_their_own_schema() -> None:
         age: int
 
     resolved = resolve_schema(User)
-    assert resolved.kind == "pydantic" and resolved.json_schema == User.model_json_schema()
+    assert resolved.kind == "pydantic"
+    assert resolved.json_schema == User.model_json_schema()
     assert roundtrip(User, {"name": "Ada", "age": 36}) == User(name="Ada", age=36)
     with pytest.raises(Invalid) as info:
         roundtrip(User, {"name": "Ada"})
@@ -123,7 +127,8 @@ def test_strict_adaptation_closes_every_object_and_moves_constraints() -> None:
     assert sent["type"] == "object"  # the root $ref is inlined
     assert all(o.get("additionalProperties") is False for o in _objects(sent))
     qty = sent["$defs"]["Item"]["properties"]["qty"]
-    assert "minimum" not in qty and "minimum: 1" in qty["description"]
+    assert "minimum" not in qty
+    assert "minimum: 1" in qty["description"]
     # ... and still enforced locally
     with pytest.raises(Invalid) as info:
         roundtrip(Order, {"id": str(uuid.uuid4()), "items": [{"name": "x", "qty": 0}]})
@@ -134,8 +139,11 @@ def test_non_strict_adaptation_only_roots_the_schema_in_an_object() -> None:
     sent, wrapped = adapt(PERSON_SCHEMA, strict=False)
     assert (sent, wrapped) == (PERSON_SCHEMA, False)
     sent, wrapped = adapt(msgspec.json.schema(list[Item]), strict=False)
-    assert wrapped and sent["type"] == "object" and sent["required"] == [WRAP_KEY]
-    assert sent["properties"][WRAP_KEY]["items"] == {"$ref": "#/$defs/Item"} and "Item" in sent["$defs"]
+    assert wrapped
+    assert sent["type"] == "object"
+    assert sent["required"] == [WRAP_KEY]
+    assert sent["properties"][WRAP_KEY]["items"] == {"$ref": "#/$defs/Item"}
+    assert "Item" in sent["$defs"]
 
 
 @pytest.mark.parametrize(
@@ -152,7 +160,7 @@ def test_non_strict_adaptation_only_roots_the_schema_in_an_object() -> None:
                 "$defs": {"Node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}}},
             },
             "$ref",
-        ),  # fmt: skip
+        ),
         ({"type": "array", "prefixItems": [{"type": "string"}]}, "prefixItems"),
     ],
 )
@@ -170,7 +178,8 @@ def test_one_of_becomes_any_of_and_formats_outside_the_list_move() -> None:
     }
     sent, _ = adapt(schema, strict=True)
     v = sent["properties"]["v"]
-    assert "oneOf" not in v and v["anyOf"][0] == {"type": "string", "description": "format: decimal"}
+    assert "oneOf" not in v
+    assert v["anyOf"][0] == {"type": "string", "description": "format: decimal"}
 
 
 # -- validation ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ first failing path first.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +47,9 @@ def msgspec_error(text: str) -> str:
     if " - at `" in text:
         text, _, where = text.rpartition(" - at `")
         path = where.rstrip("`")
+    missing = re.match(r"Object missing required field `([^`]*)`$", text)
+    if missing:  # name the field itself, like the dict-schema checker does
+        return f"{path}.{missing[1]}: is required"
     text = text.replace("`", "")
     return f"{path}: {text[:1].lower()}{text[1:]}"
 
@@ -128,6 +132,17 @@ def _is(value: Any, kind: str) -> bool:
     return True if types is None else isinstance(value, types)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: ``true`` is not ``1`` (Python's ``True == 1`` is)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=False))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
 class _Checker:
     def __init__(self, root: Mapping[str, Any]) -> None:
         self.root = root
@@ -155,9 +170,9 @@ class _Checker:
                 want = " or ".join(_NAMES.get(str(k), str(k)) for k in kinds)
                 out.append(f"{path}: expected {want}, got {_json_type(value)}")
                 return
-        if "const" in schema and value != schema["const"]:
+        if "const" in schema and not _same(value, schema["const"]):
             out.append(f"{path}: expected {schema['const']!r}, got {value!r}")
-        if "enum" in schema and value not in schema["enum"]:
+        if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
             out.append(f"{path}: expected one of {schema['enum']!r}, got {value!r}")
         for key in ("anyOf", "oneOf"):
             if key in schema and not any(not self._errors(value, sub, path, depth) for sub in schema[key]):
