@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,7 @@ def test_recorded_streams_give_growing_snapshots_and_the_object(path: Path) -> N
     assert result.object == want
     assert snaps[-1] == want
     assert snaps[0] is not NOTHING
-    for old, new in zip(snaps, snaps[1:], strict=False):
+    for old, new in itertools.pairwise(snaps):
         assert all(k in new for k in old)
         assert all(new[k] == v or (isinstance(v, str) and new[k].startswith(v)) for k, v in old.items())
 
