@@ -88,7 +88,7 @@ def plan_for(rec: dict[str, Any], *, stream: bool) -> ObjectPlan:
         "max_tokens": inference.get("maxTokens", inference.get("max_tokens")),
         "temperature": inference["temperature"],
     }
-    return plan_object(model_of(rec), schema, opts, stream=stream)
+    return plan_object(model_of(rec), "Generate a person", schema, opts, stream=stream)
 
 
 def prepared(rec: dict[str, Any], plan: ObjectPlan, *, stream: bool) -> Prepared:

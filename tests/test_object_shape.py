@@ -72,13 +72,17 @@ class Person(msgspec.Struct):
     ],
 )
 def test_the_mode_table(model: str, opts: dict[str, Any], mode: str, forced: bool) -> None:
-    plan = plan_object(model, PERSON, opts)
+    plan = plan_object(model, "Generate a person", PERSON, opts)
     assert (plan.mode, plan.forced) == (mode, forced)
     tools = plan.chat_options.get("tools") or []
     assert [t.name for t in tools] == ([DEFAULT_SCHEMA_NAME] if mode == "tool" else [])
     assert plan.chat_options.get("tool_choice") == (DEFAULT_SCHEMA_NAME if forced else None)
     system = plan.chat_options.get("system", "")
-    if mode == "json":
+    if mode == "json" and model == TITAN:  # no system prompt: the instruction leads the prompt
+        assert system == ""
+        assert plan.prompt.startswith("Answer with a single JSON value")
+        assert plan.prompt.endswith("\n\nGenerate a person")
+    elif mode == "json":
         assert json.dumps(plan.sent_schema) in system
     elif mode == "tool" and not forced:
         assert DEFAULT_SCHEMA_NAME in system
@@ -100,13 +104,13 @@ def test_the_mode_table(model: str, opts: dict[str, Any], mode: str, forced: boo
 )
 def test_bad_object_options_are_validation_errors(model: str, opts: dict[str, Any], field: str) -> None:
     with pytest.raises(reqbed.ValidationError) as info:
-        plan_object(model, PERSON, opts)
+        plan_object(model, "Generate a person", PERSON, opts)
     assert info.value.field == field
 
 
 def _converse_body(plan: ObjectPlan, model: str, stream: bool = False) -> dict[str, Any]:
     opts = {**plan.chat_options, "provider_options": {**CREDS, "use_converse": True}}
-    p = prepare(model, "Generate a person", opts, stream=stream, environ={})
+    p = prepare(model, plan.prompt, opts, stream=stream, environ={})
     body = json.loads(p.body)
     body.update(plan.body_fields_for(p.formatter.name))
     return body
@@ -124,7 +128,7 @@ def _botocore_accepts(body: dict[str, Any], operation: str) -> None:
 @pytest.mark.parametrize("schema", [PERSON, Person, list[Person]])
 @pytest.mark.parametrize("stream", [False, True])
 def test_converse_bodies_pass_botocores_model(model: str, schema: Any, stream: bool) -> None:
-    plan = plan_object(model, schema, {"schema_description": "A person"}, stream=stream)
+    plan = plan_object(model, "Generate a person", schema, {"schema_description": "A person"}, stream=stream)
     body = _converse_body(plan, model, stream)
     _botocore_accepts(body, "ConverseStream" if stream else "Converse")
     if plan.mode == "native":
@@ -147,11 +151,11 @@ def test_converse_bodies_pass_botocores_model(model: str, schema: Any, stream: b
 
 
 def test_native_invoke_fields() -> None:
-    claude = plan_object(HAIKU45, Person, {})
+    claude = plan_object(HAIKU45, "Generate a person", Person, {})
     assert claude.body_fields_for("anthropic") == {
         "output_config": {"format": {"type": "json_schema", "schema": claude.sent_schema}}
     }
-    oss = plan_object(GPT_OSS, Person, {"schema_name": "person"})
+    oss = plan_object(GPT_OSS, "Generate a person", Person, {"schema_name": "person"})
     assert oss.body_fields_for("openai") == {
         "response_format": {
             "type": "json_schema",
@@ -161,11 +165,13 @@ def test_native_invoke_fields() -> None:
     with pytest.raises(reqbed.ValidationError) as info:
         oss.body_fields_for("meta")
     assert info.value.field == "provider_options.use_converse"
-    assert plan_object(SONNET35, Person, {}).body_fields_for("anthropic") == {}
+    assert plan_object(SONNET35, "Generate a person", Person, {}).body_fields_for("anthropic") == {}
 
 
 def test_the_callers_system_prompt_is_kept() -> None:
-    plan = plan_object(LLAMA3, PERSON, {"system": "Be terse.", "max_tokens": 100, "temperature": 0})
+    plan = plan_object(
+        LLAMA3, "Generate a person", PERSON, {"system": "Be terse.", "max_tokens": 100, "temperature": 0}
+    )
     assert plan.chat_options["system"].startswith("Be terse.\n\n")
     assert (plan.chat_options["max_tokens"], plan.chat_options["temperature"]) == (100, 0)
     assert not set(plan.chat_options) & {"mode", "schema_name", "schema_description"}
@@ -188,7 +194,7 @@ def call(args: dict[str, Any], name: str = DEFAULT_SCHEMA_NAME) -> reqbed.ToolCa
 
 
 def test_tool_answers() -> None:
-    plan = plan_object(SONNET35, Person, {})
+    plan = plan_object(SONNET35, "Generate a person", Person, {})
     got = plan.finish(response("Here you go.", [call({"name": "Ada", "age": 36})], "tool_calls"))
     assert got.object == Person(name="Ada", age=36)
     assert got.usage.total_tokens == 7
@@ -207,11 +213,13 @@ def test_tool_answers() -> None:
 )
 def test_text_answers(text: str) -> None:
     for model in (LLAMA3, HAIKU45):  # json and native
-        assert plan_object(model, Person, {}).finish(response(text)).object == Person(name="Ada", age=36)
+        assert plan_object(model, "Generate a person", Person, {}).finish(response(text)).object == Person(
+            name="Ada", age=36
+        )
 
 
 def test_wrapped_roots_come_back_unwrapped() -> None:
-    plan = plan_object(SONNET35, list[Person], {})
+    plan = plan_object(SONNET35, "Generate a person", list[Person], {})
     assert plan.wrapped
     got = plan.finish(response(calls=[call({"value": [{"name": "a", "age": 1}]})]))
     assert got.object == [Person(name="a", age=1)]
@@ -242,7 +250,7 @@ def test_wrapped_roots_come_back_unwrapped() -> None:
 def test_every_failure_is_an_object_generation_error(
     model: str, answer: reqbed.Response, message: str, raw: str
 ) -> None:
-    plan = plan_object(model, Person, {})
+    plan = plan_object(model, "Generate a person", Person, {})
     with pytest.raises(reqbed.ObjectGenerationError) as info:
         plan.finish(answer)
     err = info.value
@@ -253,3 +261,9 @@ def test_every_failure_is_an_object_generation_error(
     if "$." in message:
         assert err.errors
         assert err.errors[0].startswith(message.split(":")[0])
+
+
+def test_json_mode_without_a_system_prompt_needs_a_string_prompt() -> None:
+    with pytest.raises(reqbed.ValidationError) as info:
+        plan_object(TITAN, [{"role": "user", "content": "hi"}], PERSON, {})
+    assert info.value.field == "prompt"

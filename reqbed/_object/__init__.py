@@ -12,6 +12,7 @@
   and the object pulled back out of a ``Response``.
 - ``result``: ``ObjectResponse`` and ``ObjectStreamState`` (the pure state of a streamed object).
 
-``generate_object`` is then: ``plan = shape.plan_object(...)`` -> the chat pipeline with
-``plan.chat_options`` (and ``plan.body_fields`` merged into the body) -> ``plan.finish(response)``.
+``generate_object`` is then: ``plan = shape.plan_object(model, prompt, schema, opts)`` -> the chat
+pipeline with ``plan.prompt`` and ``plan.chat_options`` (and ``plan.body_fields_for(formatter)``
+merged into the body) -> ``plan.finish(response)``.
 """

@@ -1,8 +1,10 @@
 """Pure request shaping and result extraction for ``generate_object``. No I/O.
 
-``plan_object(model, schema, opts, stream=...)`` reads the object options (``schema_name``,
+``plan_object(model, prompt, schema, opts, stream=...)`` reads the object options (``schema_name``,
 ``schema_description``, ``mode``) out of the caller's options and returns an ``ObjectPlan``:
 
+- ``prompt``: the caller's prompt (with json mode's instruction in front when the model takes no
+  system prompt);
 - ``chat_options``: the caller's other options plus what the mode needs, ready for the chat
   pipeline (``build_chat_request`` validates them like any call's):
   ``tool`` mode: one tool named ``schema_name`` (default ``structured_output``) whose input
@@ -17,7 +19,8 @@
 - ``finish(response)``: the object out of a ``Response`` (the tool call's arguments, or the
   text's JSON), validated; else ``ObjectGenerationError`` carrying the raw text.
 
-So ``generate_object`` = ``plan_object`` -> chat pipeline (merging ``body_fields_for``) -> ``finish``.
+So ``generate_object`` = ``plan_object`` -> the chat pipeline on ``plan.prompt`` and
+``plan.chat_options`` (merging ``body_fields_for`` into the body) -> ``finish``.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class ObjectPlan:
     wrapped: bool
     name: str
     description: str | None
+    prompt: Any
     chat_options: dict[str, Any]
 
     # -- the request -------------------------------------------------------------------------------
@@ -138,7 +142,7 @@ def _instruction(mode: Mode, name: str, schema: Mapping[str, Any]) -> str | None
     return None
 
 
-def plan_object(model: str, schema: Any, opts: Mapping[str, Any], *, stream: bool = False) -> ObjectPlan:
+def plan_object(model: str, prompt: Any, schema: Any, opts: Mapping[str, Any], *, stream: bool = False) -> ObjectPlan:
     """Decide the mode and shape the request (see the module docstring). Bad input: ``ValidationError``."""
     from .._families import family_for  # the registry; imported on first use (it loads every family)
 
@@ -167,7 +171,15 @@ def plan_object(model: str, schema: Any, opts: Mapping[str, Any], *, stream: boo
         if choice.forced:
             chat["tool_choice"] = name
     instruction = None if choice.forced else _instruction(choice.mode, name, sent)
-    if instruction:
+    if instruction and not caps.system_prompt:
+        if not isinstance(prompt, str):
+            raise ValidationError(
+                f"{spec.model_id} takes no system prompt: mode={choice.mode!r} needs a string prompt to carry "
+                "its instruction",
+                field="prompt",
+            )
+        prompt = f"{instruction}\n\n{prompt}"
+    elif instruction:
         system = chat.get("system")
         chat["system"] = f"{system}\n\n{instruction}" if isinstance(system, str) and system.strip() else instruction
     return ObjectPlan(
@@ -179,5 +191,6 @@ def plan_object(model: str, schema: Any, opts: Mapping[str, Any], *, stream: boo
         wrapped=wrapped,
         name=name,
         description=description,
+        prompt=prompt,
         chat_options=chat,
     )
