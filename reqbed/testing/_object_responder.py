@@ -6,6 +6,9 @@
 - Converse with a forced tool (``toolChoice`` ``tool``/``any``), or a tool named in the last user
   text or the system prompt (how an unforced model is told to use it): the ``toolUse`` input is
   ``value_for`` the tool's input schema (nested objects, ``$ref``, arrays, ``anyOf`` ...).
+- a json-mode prompt (reqbed's instruction "... conforms to the JSON Schema below ..." followed by
+  the schema on the next line, in the system prompt or the last user turn): prose, then the JSON
+  value in a ```` ```json ```` fence, as chat models tend to answer.
 - Claude's native ``/invoke`` ``output_config.format`` (``{"type": "json_schema", "schema": {...}}``):
   the answer is one text block holding the JSON; streamed in pieces.
 - the ``bad_object`` fault (param ``how``: ``"not_json"`` (default) or ``"mismatch"``): the next
@@ -24,7 +27,7 @@ from typing import Any
 from .._object.validate import check_json_schema
 from . import _converse_responder as converse
 
-__all__ = ["BAD_OBJECT_TEXT", "converse_answer", "invoke_answer", "value_for"]
+__all__ = ["BAD_OBJECT_TEXT", "JSON_MODE_MARKER", "converse_answer", "invoke_answer", "value_for"]
 
 BAD_OBJECT_TEXT = "I'm sorry, I can only answer in prose today."
 _FORMATS = {
@@ -111,6 +114,24 @@ def _text_format_schema(body: dict[str, Any]) -> dict[str, Any] | None:
     return schema
 
 
+JSON_MODE_MARKER = "conforms to the JSON Schema below"
+
+
+def _json_mode_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    texts = [b.get("text", "") for b in body.get("system") or []]
+    texts += [b.get("text", "") for b in body["messages"][-1].get("content") or [] if isinstance(b, dict)]
+    for text in texts:
+        lines = text.split("\n")
+        for i, line in enumerate(lines[:-1]):
+            if JSON_MODE_MARKER in line:
+                try:
+                    schema = json.loads(lines[i + 1])
+                except ValueError:
+                    return None
+                return schema if isinstance(schema, dict) else None
+    return None
+
+
 def converse_answer(body: dict[str, Any], *, cache: set[str], bad: str | None = None) -> dict[str, Any]:
     """The Converse answer, structured where the request asks for structure; ``bad``: the fault's ``how``."""
     schema = _text_format_schema(body)
@@ -122,6 +143,13 @@ def converse_answer(body: dict[str, Any], *, cache: set[str], bad: str | None = 
         result["stopReason"] = "end_turn"
         result["usage"]["outputTokens"] = len(text.split())
         result["usage"]["totalTokens"] = result["usage"]["inputTokens"] + len(text.split())
+        return result
+    schema = _json_mode_schema(body) if "toolConfig" not in body else None
+    if schema is not None:
+        result = converse.answer(body, cache=cache)
+        value = _bad(schema, bad) if bad else f"Here it is:\n```json\n{json.dumps(value_for(schema))}\n```"
+        result["output"]["message"]["content"] = [{"text": value}]
+        result["stopReason"] = "end_turn"
         return result
     tools = {t["toolSpec"]["name"]: t["toolSpec"] for t in (body.get("toolConfig") or {}).get("tools") or []}
     named = " ".join(b.get("text", "") for b in body.get("system") or [])
