@@ -13,7 +13,11 @@ as a valid JSON value (dicts, lists, strings, numbers, booleans, null):
 
 Cost of a snapshot: closed containers are shared between snapshots (never mutated once closed:
 treat snapshots as read-only); the open ones (the path from the root to the cursor) are copied
-shallowly, plus the partial string. For the usual answer (an object of fields) that is small.
+shallowly, plus the partial string. For the usual answer (an object of fields) that is small, and
+``changed()`` says yes after every piece that changed the value. When the open part is large (an
+array of thousands of records still streaming), ``changed()`` waits until at least 1/16 of that
+size in new characters has arrived, so copying stays under 16 elements per character streamed:
+O(total) whatever the shape, with fewer, still growing, snapshots for huge values.
 
 Invalid input never raises: ``failed`` turns True and the rest is ignored (the caller's final
 validation reports it). ``skip_prose=True`` (``mode="json"``) skips anything before the first
@@ -48,6 +52,8 @@ _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 
 # what comes next
 _VALUE, _FIRST_KEY, _KEY, _COLON, _COMMA, _FIRST_VALUE, _DONE = range(7)
+#: a snapshot copies at most this many elements per character fed since the last one (amortized)
+_COPY_PER_CHAR = 16
 
 
 class PartialJSON:
@@ -66,6 +72,8 @@ class PartialJSON:
         self._escape = ""
         self._high = ""  # a high surrogate waiting for its pair
         self._changed = False
+        self._fed = 0  # characters fed since the last snapshot
+        self._cost = 0  # elements the last snapshot copied
 
     @property
     def done(self) -> bool:
@@ -78,9 +86,14 @@ class PartialJSON:
         return self._root
 
     def changed(self) -> bool:
-        """Whether a snapshot now would differ from the last one; resets the flag."""
-        was, self._changed = self._changed, False
-        return was
+        """Whether to take a snapshot now: it would differ from the last one, and (for a large open
+        value) enough has streamed since to pay for copying it. Resets the flag when it says yes."""
+        if not self._changed:
+            return False
+        if self._expect != _DONE and self._fed * _COPY_PER_CHAR < self._cost:
+            return False
+        self._changed = False
+        return True
 
     # -- snapshots ---------------------------------------------------------------------------------
 
@@ -89,9 +102,13 @@ class PartialJSON:
         if self._expect == _DONE:
             return self._root
         child: Any = NOTHING
+        cost = 0
         if self._token == "str":
             child = "".join(self._pieces)
+            cost = len(child) // 8
+        self._fed = 0
         for frame in reversed(self._stack):
+            cost += len(frame[0])
             container = frame[0]
             if type(container) is dict:
                 copy: Any = dict(container)
@@ -102,6 +119,7 @@ class PartialJSON:
                 if child is not NOTHING:
                     copy.append(child)
             child = copy
+        self._cost = cost
         return child
 
     # -- parsing -----------------------------------------------------------------------------------
@@ -110,6 +128,7 @@ class PartialJSON:
         """Advance over ``text``. Never raises."""
         if self.failed or self._expect == _DONE or not text:
             return
+        self._fed += len(text)
         try:
             self._feed(text)
         except (ValueError, msgspec.DecodeError):
