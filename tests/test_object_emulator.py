@@ -59,6 +59,7 @@ NATIVE_CASES = [
     ("bedrock:global.anthropic.claude-haiku-4-5-20251001-v1:0", True),  # Converse outputConfig
     ("bedrock:global.anthropic.claude-haiku-4-5-20251001-v1:0", False),  # /invoke output_config.format
     ("bedrock:openai.gpt-oss-120b-1:0", True),
+    ("bedrock:openai.gpt-oss-120b-1:0", False),  # /invoke response_format
     ("bedrock:deepseek.v3-v1:0", True),
 ]
 
@@ -150,7 +151,8 @@ def test_native_mode(emulator: Emulator, case: tuple[str, bool]) -> None:
     assert plan.finish(_send_native(emulator, plan, model, use_converse, False)).object == ORDER
     sent = json.loads(emulator.requests[-1]["body"])
     assert ("outputConfig" in sent) == use_converse
-    assert ("output_config" in sent) == (not use_converse)
+    native_field = "response_format" if "gpt-oss" in model else "output_config"
+    assert (native_field in sent) == (not use_converse)
 
     plan = plan_object(model, PROMPT, Order, {"max_tokens": 400}, stream=True)
     chunks, response = _send_native(emulator, plan, model, use_converse, True)

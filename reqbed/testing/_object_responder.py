@@ -10,7 +10,9 @@
   the schema on the next line, in the system prompt or the last user turn): prose, then the JSON
   value in a ```` ```json ```` fence, as chat models tend to answer.
 - Claude's native ``/invoke`` ``output_config.format`` (``{"type": "json_schema", "schema": {...}}``):
-  the answer is one text block holding the JSON; streamed in pieces.
+  the answer is one text block holding the JSON; gpt-oss's ``response_format`` (``{"type":
+  "json_schema", "json_schema": {"name", "schema"}}``): the message content (after its reasoning)
+  is the JSON; both streamed in pieces.
 - the ``bad_object`` fault (param ``how``: ``"not_json"`` (default) or ``"mismatch"``): the next
   structured answer is prose that is not JSON, or JSON that misses the schema's required fields.
 
@@ -172,10 +174,43 @@ def converse_answer(body: dict[str, Any], *, cache: set[str], bad: str | None = 
     return result
 
 
+def _openai_answer(model_id: str, body: dict[str, Any], bad: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    fmt = body["response_format"]
+    spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
+    if fmt.get("type") != "json_schema" or not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
+        raise converse.BadRequest("response_format: must be {type: json_schema, json_schema: {name, schema}}")
+    if not isinstance(spec.get("name"), str):
+        raise converse.BadRequest("response_format.json_schema.name: is required")
+    from ._native_responders import handle_openai  # it imports the emulator, which imports this module
+
+    result, events = handle_openai(model_id, {k: v for k, v in body.items() if k != "response_format"})
+    text = _bad(spec["schema"], bad) if bad else json.dumps(value_for(spec["schema"]))
+    message = result["choices"][0]["message"]
+    reasoning = message["content"].split("</reasoning>")[0] + "</reasoning>"
+    message["content"] = reasoning + text
+    message.pop("tool_calls", None)
+    result["choices"][0]["finish_reason"] = "stop"
+    first, tail = events[0], [e for e in events if not e["choices"] or e["choices"][0]["finish_reason"]]
+    thinking = [
+        e for e in events[1:] if e["choices"] and (e["choices"][0]["delta"].get("content") or "").startswith("<")
+    ]
+    pieces = [
+        {**first, "choices": [{"index": 0, "delta": {"content": text[k : k + 7]}, "finish_reason": None}]}
+        for k in range(0, len(text), 7)
+    ]
+    for e in tail:
+        if e["choices"]:
+            e["choices"][0]["finish_reason"] = "stop"
+    return result, [first, *thinking, *pieces, *tail]
+
+
 def invoke_answer(
     family: str, model_id: str, body: dict[str, Any], *, bad: str | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-    """Claude's ``/invoke`` with ``output_config.format``: (answer, stream events); None otherwise."""
+    """``/invoke`` with Claude's ``output_config.format`` or gpt-oss's ``response_format``:
+    (answer, stream events); None for any other body."""
+    if family == "openai" and "response_format" in body:
+        return _openai_answer(model_id, body, bad)
     fmt = (body.get("output_config") or {}).get("format")
     if family != "anthropic" or fmt is None:
         return None
