@@ -27,6 +27,7 @@ from ._errors import (
     ModelNotReadyError,
     ModelStreamError,
     ModelTimeoutError,
+    ObjectGenerationError,
     ReqbedError,
     RequestTimeoutError,
     ResourceNotFoundError,
@@ -37,6 +38,7 @@ from ._errors import (
     ValidationError,
 )
 from ._model_spec import ModelSpec, parse_model_spec
+from ._object.result import ObjectResponse, ObjectStreamResponse
 from ._options import ChatOptions, ProviderOptions
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
@@ -95,6 +97,9 @@ __all__ = [
     "ModelSpec",
     "ModelStreamError",
     "ModelTimeoutError",
+    "ObjectGenerationError",
+    "ObjectResponse",
+    "ObjectStreamResponse",
     "ProviderOptions",
     "RedactedThinkingPart",
     "ReqbedError",

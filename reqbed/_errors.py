@@ -6,6 +6,7 @@
     ├── APIConnectionError           could not reach the endpoint
     ├── RequestTimeoutError          reqbed's own connect/read/deadline timeout
     ├── EventStreamError             a corrupt or truncated binary event stream
+    ├── ObjectGenerationError        the model answered but no valid object came out (``.text``, ``.errors``)
     └── APIError                     AWS answered with an error (``.status``, ``.code``, ``.request_id``)
         ├── AuthenticationError      401/403 UnrecognizedClient, invalid token or key
         │   └── SignatureExpiredError    403 "Signature expired" / clock skew (``.skew``)
@@ -42,6 +43,7 @@ __all__ = [
     "ModelNotReadyError",
     "ModelStreamError",
     "ModelTimeoutError",
+    "ObjectGenerationError",
     "ReqbedError",
     "RequestTimeoutError",
     "ResourceNotFoundError",
@@ -95,6 +97,22 @@ class RequestTimeoutError(ReqbedError):
 
 class EventStreamError(ReqbedError):
     """The binary event stream was corrupt (bad CRC, bad lengths) or ended mid-frame."""
+
+
+class ObjectGenerationError(ReqbedError):
+    """The model answered, but no valid object came out of the answer.
+
+    Not JSON, a schema mismatch, a refusal, an answer cut off by ``max_tokens``, or the tool not
+    called. ``text`` is the raw answer (or the tool call's arguments as JSON), ``response`` the
+    ``Response`` it came from (None when there was none), ``errors`` the validation errors, the
+    first failing path first (``$.age: expected int, got str``); the message names that first one.
+    """
+
+    def __init__(self, message: str, *, text: str, response: Any = None, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.text = text
+        self.response = response
+        self.errors = list(errors or [])
 
 
 class APIError(ReqbedError):

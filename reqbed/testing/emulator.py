@@ -57,6 +57,7 @@ from .._aws.eventstream import encode_frame
 from .._options import ProviderOptions
 from . import _converse_responder as converse
 from . import _embed_responders as _embed
+from . import _object_responder as _object  # structured output
 from ._api_key_check import check_api_key
 from ._models import MODELS, default_models, is_known
 from ._responders import NativeHandler, native_handlers, register_native
@@ -96,6 +97,7 @@ FaultKind = Literal[
     "slow",
     "drop",
     "stall",
+    "bad_object",
 ]
 
 #: Fault kinds and what they do.
@@ -114,6 +116,8 @@ FAULTS: dict[FaultKind, str] = {
     "slow": "streams: sleep `delay` seconds before each event",
     "drop": "close the connection without answering",
     "stall": "send headers and nothing more until the client gives up (streams) / never answer",
+    # structured output (reqbed.testing._object_responder)
+    "bad_object": "the next structured answer is not JSON (param `how`: not_json) or misses the schema (mismatch)",
 }
 # Every fault also takes ``match="text"``: it then hits only requests whose body contains that text
 # (faults aimed at chosen calls among many concurrent ones). Status faults take ``retry_after=<s>``
@@ -479,8 +483,10 @@ class Emulator:
             return _Reply(200, headers_out, json.dumps(special[0]).encode())  # [embed] end
         stream = action.endswith("stream")
         try:
+            # structured output: _object_responder answers outputConfig / output_config and the bad_object fault
+            bad = fault.params.get("how", "not_json") if fault is not None and fault.kind == "bad_object" else None
             if action.startswith("converse"):
-                answer = converse.answer(payload, cache=self._cache)
+                answer = _object.converse_answer(payload, cache=self._cache, bad=bad)
                 events = [(et, json.dumps(ev).encode()) for et, ev in converse.stream_events(answer)]
             else:
                 family = _family(model_id)
@@ -489,7 +495,9 @@ class Emulator:
                     return self._error(
                         400, "ValidationException", f"The emulator has no native body for {family!r}; use Converse"
                     )
-                answer, native_events = handler(model_id, payload)
+                answer, native_events = _object.invoke_answer(family, model_id, payload, bad=bad) or handler(
+                    model_id, payload
+                )  # structured output first (_object_responder)
                 events = [
                     ("chunk", json.dumps({"bytes": base64.b64encode(json.dumps(e).encode()).decode()}).encode())
                     for e in native_events
