@@ -18,14 +18,12 @@ from .._types import (
 from ._base import Capabilities
 
 if TYPE_CHECKING:
-    from .._model_spec import ModelSpec
     from .._request import ChatRequest
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "SHAPE_ERRORS",
     "bad_body",
-    "capabilities_of",
     "check_capabilities",
     "check_thinking",
     "history_tool_names",
@@ -36,12 +34,6 @@ __all__ = [
 
 #: ``max_tokens`` sent when a family's API requires one and the caller gave none.
 DEFAULT_MAX_TOKENS = 4096
-
-
-def capabilities_of(spec: ModelSpec) -> Capabilities:
-    from . import family_for  # the registry imports the formatters, which import this module
-
-    return family_for(spec).capabilities(spec)
 
 
 def _refuse(what: str, req: ChatRequest, field: str) -> ValidationError:
