@@ -1,4 +1,4 @@
-"""Fallback targets and the send loop: targets x attempts, under one deadline.
+"""Fallback targets and the attempt flow: targets x attempts, under one deadline.
 
 ``fallbacks=[{"model": ..., "provider_options": {...}}, ...]`` names further targets to try, in
 order, when the call's own target fails in a way another target may not (docs/reliability.md):
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from . import _hooks
 from ._aws.clock import Clock, endpoint_of
 from ._errors import (
     AccessDeniedError,
@@ -45,6 +44,7 @@ from ._errors import (
     ValidationError,
 )
 from ._flow import ErrorFactory, Flow, Sleep, resign_on_skew
+from ._hooks import OBSERVERS, AttemptEnded, AttemptStarted, RetryDecision, emit
 from ._retry import Deadline, RetryPolicy
 
 if TYPE_CHECKING:
@@ -73,7 +73,10 @@ def should_fallback(error: BaseException) -> bool:
 
 
 class Target:
-    """One place a call can be served: a prepared request and the ``served_by`` label it answers with."""
+    """One place a call can be served: a prepared request and the ``served_by`` label it answers with.
+
+    ``prepared`` is replaced (never changed) when step 6 learns the call's region
+    (``_pipeline.relocate``): later attempts at this target go there too."""
 
     __slots__ = ("index", "prepared", "served_by")
 
@@ -196,13 +199,13 @@ def _after_target(
     elif target.index + 1 >= len(targets) or not should_fallback(error):
         final = error
     if final is not None:
-        if _hooks.OBSERVERS:
-            _hooks.emit(_hooks.RetryDecision(target.served_by, target.index, attempt, "give_up"))
+        if OBSERVERS:
+            emit(RetryDecision(target.served_by, target.index, attempt, "give_up"))
         raise final
     following = targets[target.index + 1].served_by
     logger.info("reqbed: %s failed (%s); falling back to %s", target.served_by, type(error).__name__, following)
-    if _hooks.OBSERVERS:
-        _hooks.emit(_hooks.RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following))
+    if OBSERVERS:
+        emit(RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following))
     return error
 
 
@@ -218,23 +221,23 @@ def call_flow(
         while True:
             deadline.check()
             attempt = retries + 1
-            if _hooks.OBSERVERS:
-                _hooks.emit(_hooks.AttemptStarted(target.served_by, target.index, attempt))
+            if OBSERVERS:
+                emit(AttemptStarted(target.served_by, target.index, attempt))
             try:
                 result = yield from resign_on_skew(target, target.endpoint, clock, error_of)
             except ReqbedError as e:
                 error = e
             else:
-                if _hooks.OBSERVERS:
-                    _hooks.emit(_hooks.AttemptEnded(target.served_by, target.index, attempt))
+                if OBSERVERS:
+                    emit(AttemptEnded(target.served_by, target.index, attempt))
                 return result
-            if _hooks.OBSERVERS:
-                _hooks.emit(_hooks.AttemptEnded(target.served_by, target.index, attempt, error))
+            if OBSERVERS:
+                emit(AttemptEnded(target.served_by, target.index, attempt, error))
             delay = _retry_or_give_up(policy, target, error, retries, deadline)
             if delay is None:
                 break
-            if _hooks.OBSERVERS:
-                _hooks.emit(_hooks.RetryDecision(target.served_by, target.index, attempt, "retry", delay=delay))
+            if OBSERVERS:
+                emit(RetryDecision(target.served_by, target.index, attempt, "retry", delay=delay))
             yield Sleep(delay)
             retries += 1
         previous = _after_target(targets, target, error, previous, deadline, attempt)
