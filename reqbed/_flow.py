@@ -27,8 +27,6 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
-
 from ._aws.clock import SKEW_STATUSES, Clock, learn_skew, skew_error
 from ._errors import APIError, ReqbedError
 from ._retry import Deadline, enforce_deadline
@@ -103,11 +101,14 @@ def sleep_sync(seconds: float) -> None:
 
 
 async def sleep_async(seconds: float) -> None:
+    import anyio
+
     await anyio.sleep(seconds)
 
 
-def drive_sync(flow: Flow[T], perform: Callable[[Action], Any]) -> T:
-    """Run ``flow`` to its result, doing each action with ``perform`` (blocking)."""
+def drive_sync(flow: Generator[Any, Any, T], perform: Callable[[Any], Any]) -> T:
+    """Run ``flow`` to its result, doing each action with ``perform`` (blocking). Any flow: the
+    call's (``Action``), or another with actions of its own (``_aws.credential_chain``)."""
     answer: Any = None
     error: ReqbedError | None = None
     try:
@@ -115,7 +116,8 @@ def drive_sync(flow: Flow[T], perform: Callable[[Action], Any]) -> T:
             try:
                 action = flow.send(answer) if error is None else flow.throw(error)
             except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+                result: T = done.value
+                return result
             answer = error = None
             try:
                 if type(action) is Sleep:
@@ -129,7 +131,7 @@ def drive_sync(flow: Flow[T], perform: Callable[[Action], Any]) -> T:
 
 
 async def drive_async(
-    flow: Flow[T], perform: Callable[[Action], Awaitable[Any]], deadline: Deadline | None = None
+    flow: Generator[Any, Any, T], perform: Callable[[Any], Awaitable[Any]], deadline: Deadline | None = None
 ) -> T:
     """``drive_sync`` for async code (asyncio or trio): each I/O action runs under the call's
     deadline, which cancels it in flight (``anyio.fail_after``); sleeps use ``anyio.sleep``."""
@@ -140,7 +142,8 @@ async def drive_async(
             try:
                 action = flow.send(answer) if error is None else flow.throw(error)
             except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+                result: T = done.value
+                return result
             answer = error = None
             try:
                 if type(action) is Sleep:

@@ -27,17 +27,18 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import CredentialsError
+from .._flow import drive_async, drive_sync
 from .api_keys import check_api_key
 from .clock import Clock
 from .credentials import no_credentials_error, resolve_iam
 from .credentials_types import Auth, AwsCredentials, BearerToken
 
 if TYPE_CHECKING:
-    from .sts import AsyncSend, Send
+    from .sts import AsyncSend, RoleSpec, Send
 
 __all__ = [
     "Found",
@@ -206,8 +207,9 @@ def check_expiry(creds: AwsCredentials, clock: Clock) -> AwsCredentials:
     return creds
 
 
-#: What step 6 found: the credentials, and a region they brought (a profile's, a short-term API
-#: key's) for a call that named none, else None. The caller moves the call there (``_pipeline.relocate``).
+#: What step 6 found: the credentials, and a region they brought (a profile's; a short-term API
+#: key's when the call named none), else None. The caller moves a call that named no region there
+#: (``_pipeline.relocate``).
 Found = tuple[Auth, "str | None"]
 
 
@@ -234,6 +236,46 @@ def _at(region: str, region_explicit: bool, learned: str | None) -> str:
     return learned if learned and not region_explicit else region
 
 
+class _DefaultChain:
+    """Run source 4 (botocore's default chain) for ``profile``. Answer: (credentials, its region)."""
+
+    __slots__ = ("profile",)
+
+    def __init__(self, profile: str | None) -> None:
+        self.profile = profile
+
+
+class _AssumeRole:
+    """Call STS AssumeRole. Answer: the assumed credentials."""
+
+    __slots__ = ("region", "source", "spec", "url")
+
+    def __init__(self, spec: RoleSpec, source: AwsCredentials, region: str, url: str) -> None:
+        self.spec, self.source, self.region, self.url = spec, source, region, url
+
+
+def _chain_flow(
+    options: Options, region: str, region_explicit: bool, environ: Mapping[str, str], clock: Clock
+) -> Generator[_DefaultChain | _AssumeRole, Any, Found]:
+    """Step 6 when sources 1-3 found nothing, written once without I/O (``_flow``'s drivers run it):
+    with ``role_arn``, source credentials (sources 1-3, IAM keys only, else the chain) then STS;
+    otherwise the default chain."""
+    if options.role_arn:
+        from . import sts as _sts
+
+        mapping = options.as_mapping()
+        spec = _sts.role_spec(mapping)
+        source, learned = resolve_iam(mapping, environ), cast("str | None", None)
+        if source is None:
+            source, learned = yield _DefaultChain(options.profile)
+        check_expiry(source, clock)
+        at = _at(region, region_explicit, learned)
+        assumed: AwsCredentials = yield _AssumeRole(spec, source, at, _sts.sts_endpoint(at, environ))
+        return assumed, learned
+    creds, learned = yield _DefaultChain(options.profile)
+    return check_expiry(creds, clock), learned
+
+
 def resolve_sync(
     auth: Auth | None,
     options: Options,
@@ -250,20 +292,15 @@ def resolve_sync(
     (``region_explicit`` False: the default, which the credentials may replace)."""
     if auth is not None:
         return _checked(auth, region, region_explicit, clock)
-    if options.role_arn:
-        from . import sts as _sts
 
-        mapping = options.as_mapping()
-        spec = _sts.role_spec(mapping)
-        source, learned = resolve_iam(mapping, environ), cast("str | None", None)
-        if source is None:
-            source, learned = resolve_default_sync(options.profile)
-        check_expiry(source, clock)
-        at = _at(region, region_explicit, learned)
-        url = _sts.sts_endpoint(at, environ)
-        return _sts.assume_role_sync(spec, source, region=at, url=url, clock=clock, send=send), learned
-    creds, learned = resolve_default_sync(options.profile)
-    return check_expiry(creds, clock), learned
+    def perform(need: _DefaultChain | _AssumeRole) -> Any:
+        if isinstance(need, _DefaultChain):
+            return resolve_default_sync(need.profile)
+        from .sts import assume_role_sync
+
+        return assume_role_sync(need.spec, need.source, region=need.region, url=need.url, clock=clock, send=send)
+
+    return drive_sync(_chain_flow(options, region, region_explicit, environ, clock), perform)
 
 
 async def resolve_async(
@@ -276,20 +313,15 @@ async def resolve_async(
     clock: Clock,
     send: AsyncSend,
 ) -> Found:
-    """The async twin of ``resolve_sync`` (asyncio or trio)."""
+    """Async ``resolve_sync`` (asyncio or trio)."""
     if auth is not None:
         return _checked(auth, region, region_explicit, clock)
-    if options.role_arn:
-        from . import sts as _sts
 
-        mapping = options.as_mapping()
-        spec = _sts.role_spec(mapping)
-        source, learned = resolve_iam(mapping, environ), cast("str | None", None)
-        if source is None:
-            source, learned = await resolve_default_async(options.profile)
-        check_expiry(source, clock)
-        at = _at(region, region_explicit, learned)
-        url = _sts.sts_endpoint(at, environ)
-        return await _sts.assume_role_async(spec, source, region=at, url=url, clock=clock, send=send), learned
-    creds, learned = await resolve_default_async(options.profile)
-    return check_expiry(creds, clock), learned
+    async def perform(need: _DefaultChain | _AssumeRole) -> Any:
+        if isinstance(need, _DefaultChain):
+            return await resolve_default_async(need.profile)
+        from .sts import assume_role_async
+
+        return await assume_role_async(need.spec, need.source, region=need.region, url=need.url, clock=clock, send=send)
+
+    return await drive_async(_chain_flow(options, region, region_explicit, environ, clock), perform)
