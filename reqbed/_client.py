@@ -3,10 +3,11 @@
 Every verb is an operation (``_operation``) sent through ONE path: ``_call`` (sync) or ``_acall``
 (async), which drive the attempt flow (``_fallback.call_flow``: retries, fallbacks, deadline,
 clock-skew re-sign) and do steps 6-8 for each attempt. The public methods are one line each.
-Sync and async twins exist only where the I/O itself differs: here (that send path, step 6's
-shell), the flow drivers (``_flow``), the credential chain and STS shells (``_aws``), the
-streams (``_stream``) and an operation's step 9 (``_operation``); the logic they share is
-written once, without I/O.
+Sync and async twins exist only where the I/O itself differs, and hold no decisions: here (that
+send path and step 6's shell), the two flow drivers (``_flow``), the small ``perform`` functions
+of the credential chain and STS (``_aws``), the stream classes (``_stream``) and an operation's
+step 9 (``_operation``). What they decide (attempts, retries, fallbacks, re-signing, the chain's
+order) is written once, without I/O.
 One httpx transport (connection pool) serves every thread; one async transport is kept per event loop
 (asyncio loop or trio run), since pooled connections belong to the loop that opened them.
 """

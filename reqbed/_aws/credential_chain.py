@@ -14,7 +14,9 @@
   botocore directly. The profile's region is reported back and used when the call named none.
 
 They return what they found, ``(auth, region)``, and change nothing: the caller moves the call to
-that region (``_pipeline.relocate``, step 5 again). This package never imports the pipeline.
+that region (``_pipeline.relocate``, step 5 again). This package never imports the pipeline. The
+order of the sources is written once, as an I/O-free flow (``_chain_flow``) that the two
+functions run with ``_flow``'s drivers; only the botocore and STS calls differ between them.
 
 botocore is imported here lazily, only when source 4 runs: the bearer and static-key paths never
 import it. botocore sessions are cached per (profile, config file, credentials file), never by
