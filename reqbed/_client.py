@@ -1,6 +1,13 @@
-"""``Client``: the httpx pools and the I/O steps of the pipeline (credentials chain, send).
+"""``Client``: the httpx pools and the I/O steps of the pipeline (credentials chain, sign, send).
 
-This is the only module with sync and async twins. Everything they share is in ``_pipeline``.
+Every verb is an operation (``_operation``) sent through ONE path: ``_call`` (sync) or ``_acall``
+(async), which drive the attempt flow (``_fallback.call_flow``: retries, fallbacks, deadline,
+clock-skew re-sign) and do steps 6-8 for each attempt. The public methods are one line each.
+Sync and async twins exist only where the I/O itself differs, and hold no decisions: here (that
+send path and step 6's shell), the two flow drivers (``_flow``), the small ``perform`` functions
+of the credential chain and STS (``_aws``), the stream classes (``_stream``) and an operation's
+step 9 (``_operation``). What they decide (attempts, retries, fallbacks, re-signing, the chain's
+order) is written once, without I/O.
 One httpx transport (connection pool) serves every thread; one async transport is kept per event loop
 (asyncio loop or trio run), since pooled connections belong to the loop that opened them.
 """
@@ -11,16 +18,18 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import httpx
 
-from ._aws.clock import SYSTEM_CLOCK, Clock, asend_with_skew_retry, endpoint_of, send_with_skew_retry
+from ._aws.clock import SYSTEM_CLOCK, Clock, endpoint_of
 from ._aws.credentials_types import Auth
-from ._fallback import Target, plan_targets, read_body, run_async, run_sync
+from ._fallback import Target, call_flow
+from ._flow import Action, Finish, Read, Send, drive_async, drive_sync
 from ._network_guard import guard_async_transport, guard_transport
-from ._pipeline import Prepared, prepare, sign_for
+from ._operation import GenerateText, Operation, StreamText
+from ._pipeline import Prepared, relocate, sign_for
 from ._retry import Deadline, RetryPolicy
 from ._transport import (
     SIGN_EXTENSION,
@@ -36,6 +45,9 @@ if TYPE_CHECKING:
     from ._types import Message, Response
 
 __all__ = ["Client"]
+
+R = TypeVar("R")
+AR = TypeVar("AR")
 
 USER_AGENT = f"reqbed/{__version__}"
 
@@ -172,12 +184,10 @@ class Client:
         await self.aclose()
         self._closed = True
 
-    # -- shared steps ------------------------------------------------------------------------
+    # -- the send path: one for sync, one for async, shared by every operation -------------------
 
-    def _prepare(self, model: str, prompt: Any, opts: Mapping[str, Any], stream: bool) -> Prepared:
-        return prepare(
-            model, prompt, opts, stream=stream, environ=os.environ if self._environ is None else self._environ
-        )
+    def _env(self) -> Mapping[str, str]:
+        return os.environ if self._environ is None else self._environ
 
     def _request(self, p: Prepared, auth: Auth, deadline: Deadline | None = None) -> httpx.Request:
         """The HTTP request for one attempt; it is signed by the transport right before sending.
@@ -191,132 +201,142 @@ class Client:
         clock, endpoint = self._clock, endpoint_of(p.url)
 
         def signer(_: httpx.Request) -> Mapping[str, str]:
-            # signed at the time the endpoint's clock shows (local time + learned skew, see _clock)
-            return sign_for(auth, "POST", p.url, p.headers, p.body, p.region, clock.signing_time(endpoint))
+            # signed at the time the endpoint's clock shows (local time + learned skew, see _aws.clock)
+            now = clock.signing_time(endpoint)
+            return sign_for(auth, p.method, p.url, p.headers, p.body, p.region, now, p.service)
 
         return httpx.Request(
-            "POST",
+            p.method,
             url,
             content=p.body,
             headers={**p.headers, "User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             extensions={"timeout": timeout, SIGN_EXTENSION: signer},
         )
 
-    # -- sync --------------------------------------------------------------------------------
+    def _call(self, op: Operation[R, Any]) -> R:
+        """Run operation ``op``: plan its targets (steps 1-5), then drive the attempt flow, doing
+        steps 6-8 for each attempt and leaving step 9 to ``op``."""
+        targets = op.plan(self._env())
+        deadline = self._retry.deadline(targets[0].prepared.timeout)
+        flow = call_flow(targets, self._retry, deadline, self._clock, op.error)
 
-    def _auth_sync(self, p: Prepared) -> Auth:
-        """Step 6 in the shell: check sources 1-3's answer, or run the default chain / STS."""
+        def perform(action: Action) -> Any:
+            if type(action) is Send:
+                return self._send_sync(action.target, deadline)
+            if type(action) is Finish:
+                return op.finish(action.target, action.response, deadline)
+            assert type(action) is Read
+            with translate_transport_errors(action.target.prepared.url):
+                try:
+                    return action.response.read()
+                finally:
+                    action.response.close()
+
+        result: R = drive_sync(flow, perform)
+        return result
+
+    async def _acall(self, op: Operation[Any, AR]) -> AR:
+        """Async ``_call`` (asyncio or trio); the deadline also cancels an I/O step in flight."""
+        targets = op.plan(self._env())
+        deadline = self._retry.deadline(targets[0].prepared.timeout)
+        flow = call_flow(targets, self._retry, deadline, self._clock, op.error)
+
+        async def perform(action: Action) -> Any:
+            if type(action) is Send:
+                return await self._send_async(action.target, deadline)
+            if type(action) is Finish:
+                return await op.afinish(action.target, action.response, deadline)
+            assert type(action) is Read
+            with translate_transport_errors(action.target.prepared.url):
+                try:
+                    return await action.response.aread()
+                finally:
+                    await action.response.aclose()
+
+        result: AR = await drive_async(flow, perform, deadline)
+        return result
+
+    # -- steps 6-8 ---------------------------------------------------------------------------------
+
+    def _auth_sync(self, t: Target) -> Auth:
+        """Step 6 in the shell: check sources 1-3's answer, or run the default chain / STS. A region
+        the credentials brought moves the target there (step 5 again, ``relocate``)."""
         from ._aws.credential_chain import resolve_sync
 
         def send(request: httpx.Request) -> httpx.Response:  # STS AssumeRole goes through our pool
             return self._sync_transport().handle_request(request)
 
-        return resolve_sync(p, environ=self._env(), clock=self._clock, send=send)
-
-    def _env(self) -> Mapping[str, str]:
-        return os.environ if self._environ is None else self._environ
-
-    def _send_sync(
-        self, transport: SigningTransport, p: Prepared, auth: Auth, deadline: Deadline | None = None
-    ) -> httpx.Response:
-        """Send one request (signed in the transport); on a clock-skew refusal, learn the skew and
-        send once more (``_clock.send_with_skew_retry``)."""
-        return send_with_skew_retry(
-            lambda: transport.handle_request(self._request(p, auth, deadline)), self._clock, endpoint_of(p.url), p.error
+        p = t.prepared
+        auth, region = resolve_sync(
+            p.auth,
+            p.provider_options,
+            region=p.region,
+            region_explicit=p.region_explicit,
+            environ=self._env(),
+            clock=self._clock,
+            send=send,
         )
+        if region is not None:
+            t.prepared = relocate(p, region)
+        return auth
 
-    def generate_text(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> Response:
-        """Run the whole pipeline and return the complete ``Response`` (retries, fallbacks: ``_fallback``)."""
-        return run_sync(plan_targets(model, prompt, opts, False, self._prepare), self._generate_once, self._retry)
-
-    def _generate_once(self, t: Target, deadline: Deadline) -> Response:
-        """One attempt at one target."""
-        p = t.prepared
-        auth = self._auth_sync(p)
-        transport = self._sync_transport()
-        with translate_transport_errors(p.url):
-            response = self._send_sync(transport, p, auth, deadline)
-            try:
-                body = read_body(response, deadline)
-            finally:
-                response.close()
-        return t.stamp(p.parse(response.status_code, response.headers, body))
-
-    def stream_text(
-        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
-    ) -> StreamResponse:
-        """Start a streaming call; iterate the result for chunks (see ``StreamResponse``). Returns once
-        the first chunk is decoded: until then failures may be retried or sent to a fallback."""
-        return run_sync(plan_targets(model, prompt, opts, True, self._prepare), self._stream_once, self._retry)
-
-    def _stream_once(self, t: Target, deadline: Deadline) -> StreamResponse:
-        from ._stream import StreamResponse
-
-        p = t.prepared
-        auth = self._auth_sync(p)
-        transport = self._sync_transport()
-        with translate_transport_errors(p.url):
-            response = self._send_sync(transport, p, auth, deadline)
-        stream = StreamResponse(p, response, served_by=t.served_by, deadline=deadline)
-        stream.prime()
-        return stream
-
-    # -- async -------------------------------------------------------------------------------
-
-    async def _auth_async(self, p: Prepared) -> Auth:
+    async def _auth_async(self, t: Target) -> Auth:
         """Async step 6 (asyncio or trio)."""
         from ._aws.credential_chain import resolve_async
 
         async def send(request: httpx.Request) -> httpx.Response:
             return await (await self._async_transport_for_loop()).handle_async_request(request)
 
-        return await resolve_async(p, environ=self._env(), clock=self._clock, send=send)
-
-    async def _send_async(
-        self, transport: AsyncSigningTransport, p: Prepared, auth: Auth, deadline: Deadline | None = None
-    ) -> httpx.Response:
-        """Async ``_send_sync``."""
-        return await asend_with_skew_retry(
-            lambda: transport.handle_async_request(self._request(p, auth, deadline)),
-            self._clock,
-            endpoint_of(p.url),
-            p.error,
+        p = t.prepared
+        auth, region = await resolve_async(
+            p.auth,
+            p.provider_options,
+            region=p.region,
+            region_explicit=p.region_explicit,
+            environ=self._env(),
+            clock=self._clock,
+            send=send,
         )
+        if region is not None:
+            t.prepared = relocate(p, region)
+        return auth
+
+    def _send_sync(self, t: Target, deadline: Deadline) -> httpx.Response:
+        """Steps 6-8 for one attempt: credentials, then the request, signed in the transport."""
+        auth = self._auth_sync(t)
+        transport = self._sync_transport()
+        p = t.prepared
+        with translate_transport_errors(p.url):
+            return transport.handle_request(self._request(p, auth, deadline))
+
+    async def _send_async(self, t: Target, deadline: Deadline) -> httpx.Response:
+        auth = await self._auth_async(t)
+        transport = await self._async_transport_for_loop()
+        p = t.prepared
+        with translate_transport_errors(p.url):
+            return await transport.handle_async_request(self._request(p, auth, deadline))
+
+    # -- the verbs ---------------------------------------------------------------------------------
+
+    def generate_text(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> Response:
+        """Run the whole pipeline and return the complete ``Response`` (retries, fallbacks: ``_fallback``)."""
+        return self._call(GenerateText(model, prompt, opts))
+
+    def stream_text(
+        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
+    ) -> StreamResponse:
+        """Start a streaming call; iterate the result for chunks (see ``StreamResponse``). Returns once
+        the first chunk is decoded: until then failures may be retried or sent to a fallback."""
+        return self._call(StreamText(model, prompt, opts))
 
     async def agenerate_text(
         self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
     ) -> Response:
         """Async ``generate_text`` (asyncio or trio)."""
-        return await run_async(
-            plan_targets(model, prompt, opts, False, self._prepare), self._agenerate_once, self._retry
-        )
-
-    async def _agenerate_once(self, t: Target, deadline: Deadline) -> Response:
-        p = t.prepared
-        auth = await self._auth_async(p)
-        transport = await self._async_transport_for_loop()
-        with translate_transport_errors(p.url):
-            response = await self._send_async(transport, p, auth, deadline)
-            try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
-        return t.stamp(p.parse(response.status_code, response.headers, body))
+        return await self._acall(GenerateText(model, prompt, opts))
 
     async def astream_text(
         self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
     ) -> AsyncStreamResponse:
         """Async ``stream_text``: an async iterable and async context manager."""
-        return await run_async(plan_targets(model, prompt, opts, True, self._prepare), self._astream_once, self._retry)
-
-    async def _astream_once(self, t: Target, deadline: Deadline) -> AsyncStreamResponse:
-        from ._stream import AsyncStreamResponse
-
-        p = t.prepared
-        auth = await self._auth_async(p)
-        transport = await self._async_transport_for_loop()
-        with translate_transport_errors(p.url):
-            response = await self._send_async(transport, p, auth, deadline)
-        stream = await AsyncStreamResponse.open(p, response, served_by=t.served_by, deadline=deadline)
-        await stream.prime()
-        return stream
+        return await self._acall(StreamText(model, prompt, opts))

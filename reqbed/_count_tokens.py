@@ -33,7 +33,7 @@ import msgspec
 
 from ._errors import ValidationError, map_api_error
 from ._families._common import unexpected_shapes
-from ._pipeline import Prepared, prepare
+from ._pipeline import ChatPrepared, prepare
 from ._request import ChatRequest
 from ._types import DocumentPart, ImagePart, RedactedThinkingPart, TextPart, ThinkingPart, ToolCall, ToolResultPart
 
@@ -90,7 +90,7 @@ class CountTokensPlan:
     __slots__ = ("body", "estimate", "foundation_model", "prepared", "url")
 
     def __init__(
-        self, prepared: Prepared, foundation_model: str, url: str | None, body: bytes | None, estimate: int | None
+        self, prepared: ChatPrepared, foundation_model: str, url: str | None, body: bytes | None, estimate: int | None
     ) -> None:
         self.prepared = prepared  # region, headers and auth (as generate_text would use them)
         self.foundation_model = foundation_model
@@ -146,7 +146,7 @@ def plan_count_tokens(
     return CountTokensPlan(prepared, base, url, _encode(count_tokens_input(prepared)), None)
 
 
-def count_tokens_input(prepared: Prepared) -> dict[str, Any]:
+def count_tokens_input(prepared: ChatPrepared) -> dict[str, Any]:
     """The CountTokens body for the request ``prepared`` would send (same endpoint choice)."""
     if prepared.formatter.endpoint == "converse":
         sent = _decode(prepared.body)

@@ -1,4 +1,4 @@
-"""Fallback targets and the send loop: targets x attempts, under one deadline.
+"""Fallback targets and the attempt flow: targets x attempts, under one deadline.
 
 ``fallbacks=[{"model": ..., "provider_options": {...}}, ...]`` names further targets to try, in
 order, when the call's own target fails in a way another target may not (docs/reliability.md):
@@ -15,21 +15,22 @@ the caller's. Each fallback is validated with the whole request before any I/O (
 ``ValidationError`` whose field starts with ``fallbacks[i]``). A fallback's ``provider_options``
 replace the call's entirely (credentials, region, endpoint); without them it uses the call's.
 
-``run_sync`` / ``run_async`` are the loop: for each target, attempt; on an error ask the
-``RetryPolicy`` for a delay, sleep (``time.sleep`` / ``anyio.sleep``) and attempt again; when it
-says no, move to the next target if the error allows it, else raise. The deadline bounds it all.
+``call_flow`` is the loop, written once and free of I/O (``_flow``): for each target, attempt
+(``resign_on_skew``: one send, or two after a clock-skew refusal); on an error ask the
+``RetryPolicy`` for a delay, sleep (the driver: ``time.sleep`` / ``anyio.sleep``) and attempt
+again; when it says no, move to the next target if the error allows it, else raise. The deadline
+bounds it all. Every attempt is reported to the observers of ``_hooks``.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import anyio
 import msgspec
 
+from ._aws.clock import Clock, endpoint_of
 from ._errors import (
     AccessDeniedError,
     APIConnectionError,
@@ -42,18 +43,17 @@ from ._errors import (
     ThrottlingError,
     ValidationError,
 )
-from ._retry import Deadline, RetryPolicy, enforce_deadline
+from ._flow import ErrorFactory, Flow, Sleep, resign_on_skew
+from ._hooks import OBSERVERS, AttemptEnded, AttemptStarted, RetryDecision, emit
+from ._retry import Deadline, RetryPolicy
 
 if TYPE_CHECKING:
-    import httpx
-
     from ._pipeline import Prepared
     from ._types import Response
 
-__all__ = ["FALLBACK_ERRORS", "Target", "plan_targets", "read_body", "run_async", "run_sync", "should_fallback"]
+__all__ = ["FALLBACK_ERRORS", "Target", "call_flow", "plan_targets", "should_fallback"]
 
 logger = logging.getLogger("reqbed")
-T = TypeVar("T")
 
 #: The errors that move a call on to its next fallback target.
 FALLBACK_ERRORS: tuple[type[ReqbedError], ...] = (
@@ -73,7 +73,10 @@ def should_fallback(error: BaseException) -> bool:
 
 
 class Target:
-    """One place a call can be served: a prepared request and the ``served_by`` label it answers with."""
+    """One place a call can be served: a prepared request and the ``served_by`` label it answers with.
+
+    ``prepared`` is replaced (never changed) when step 6 learns the call's region
+    (``_pipeline.relocate``): later attempts at this target go there too."""
 
     __slots__ = ("index", "prepared", "served_by")
 
@@ -85,6 +88,10 @@ class Target:
     def __repr__(self) -> str:
         return f"Target({self.served_by!r}, index={self.index})"
 
+    def endpoint(self) -> str:
+        """The skew-store key (``host[:port]``) of where this target is sent now."""
+        return endpoint_of(self.prepared.url)
+
     def stamp(self, response: Response) -> Response:
         """``response`` with this target's ``served_by``."""
         if response.served_by == self.served_by:
@@ -92,16 +99,18 @@ class Target:
         return msgspec.structs.replace(response, served_by=self.served_by)
 
 
-PrepareFn = Callable[[str, Any, Mapping[str, Any], bool], "Prepared"]
+#: Steps 1-5 for one target: (model spec, the call's options for it) -> ``Prepared``.
+PrepareFn = Callable[[str, Mapping[str, Any]], "Prepared"]
 
 
-def plan_targets(model: str, prompt: Any, opts: Mapping[str, Any], stream: bool, prepare: PrepareFn) -> list[Target]:
-    """Validate the call and every fallback (no I/O) and return the targets in the order to try."""
+def plan_targets(model: str, opts: Mapping[str, Any], prepare: PrepareFn) -> list[Target]:
+    """Validate the call and every fallback (no I/O; ``prepare`` runs steps 1-5 for one target)
+    and return the targets in the order to try."""
     raw = opts.get("fallbacks")
     own = {k: v for k, v in opts.items() if k != "fallbacks"}
-    prepared = [prepare(model, prompt, own, stream)]
+    prepared = [prepare(model, own)]
     if raw is None:
-        return [Target(prepared[0], prepared[0].request.spec.spec)]
+        return [Target(prepared[0], prepared[0].label)]
     if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes, bytearray)):
         raise ValidationError(
             f'must be a list of {{"model": ..., "provider_options": {{...}}}}, got {type(raw).__name__}',
@@ -121,7 +130,7 @@ def plan_targets(model: str, prompt: Any, opts: Mapping[str, Any], stream: bool,
         if "provider_options" in fb:
             fb_opts["provider_options"] = fb["provider_options"]
         try:
-            prepared.append(prepare(fb_model, prompt, fb_opts, stream))
+            prepared.append(prepare(fb_model, fb_opts))
         except ValidationError as e:
             raise _under(e, where) from None
     labels = _labels(prepared)
@@ -140,8 +149,8 @@ def _under(e: ValidationError, where: str) -> ValidationError:
 def _labels(prepared: Sequence[Prepared]) -> list[str]:
     """``served_by`` for each target: the model spec; ``spec@region`` where specs repeat; and
     ``spec@region#i`` where spec and region both repeat (only credentials or endpoint differ)."""
-    specs = [p.request.spec.spec for p in prepared]
-    places = [(p.request.spec.spec, p.region) for p in prepared]
+    specs = [p.label for p in prepared]
+    places = [(p.label, p.region) for p in prepared]
     out = []
     for i, (spec, region) in enumerate(places):
         if specs.count(spec) == 1:
@@ -153,18 +162,10 @@ def _labels(prepared: Sequence[Prepared]) -> list[str]:
     return out
 
 
-def sleep_sync(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-async def sleep_async(seconds: float) -> None:
-    await anyio.sleep(seconds)
-
-
 def _retry_or_give_up(
     policy: RetryPolicy, target: Target, error: ReqbedError, retries: int, deadline: Deadline
 ) -> float | None:
-    delay = policy.next_delay(error, retries, target.prepared.request.max_retries, deadline.remaining())
+    delay = policy.next_delay(error, retries, target.prepared.max_retries, deadline.remaining())
     if delay is not None:
         logger.debug(
             "reqbed: retry %d of %s in %.3f s after %s: %s",
@@ -178,79 +179,66 @@ def _retry_or_give_up(
 
 
 def _after_target(
-    targets: Sequence[Target], target: Target, error: ReqbedError, previous: ReqbedError | None, deadline: Deadline
+    targets: Sequence[Target],
+    target: Target,
+    error: ReqbedError,
+    previous: ReqbedError | None,
+    deadline: Deadline,
+    attempt: int,
 ) -> ReqbedError:
     """The target's last error, chained to the previous target's; raises it when no fallback follows."""
     if previous is not None and error.__cause__ is None and error is not previous:
         error.__cause__ = previous
+    final: ReqbedError | None = None
     if isinstance(error, RequestTimeoutError) and deadline.expired():
         final = deadline.error()
         if final.message != error.message:  # a connect/read timeout cut short by the deadline: say so
             final.__cause__ = error
-            raise final
-        raise error
-    if target.index + 1 >= len(targets) or not should_fallback(error):
-        raise error
-    logger.info(
-        "reqbed: %s failed (%s); falling back to %s",
-        target.served_by,
-        type(error).__name__,
-        targets[target.index + 1].served_by,
-    )
+        else:
+            final = error
+    elif target.index + 1 >= len(targets) or not should_fallback(error):
+        final = error
+    if final is not None:
+        if OBSERVERS:
+            emit(RetryDecision(target.served_by, target.index, attempt, "give_up"))
+        raise final
+    following = targets[target.index + 1].served_by
+    logger.info("reqbed: %s failed (%s); falling back to %s", target.served_by, type(error).__name__, following)
+    if OBSERVERS:
+        emit(RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following))
     return error
 
 
-def run_sync(targets: Sequence[Target], once: Callable[[Target, Deadline], T], policy: RetryPolicy) -> T:
-    """Try ``once`` on each target in turn, with retries, until one succeeds (see the module doc)."""
-    deadline = policy.deadline(targets[0].prepared.request.timeout)
+def call_flow(
+    targets: Sequence[Target], policy: RetryPolicy, deadline: Deadline, clock: Clock, error_of: ErrorFactory
+) -> Flow[Any]:
+    """Every attempt of one call, under its deadline: each target in turn, with retries, until
+    one attempt succeeds (see the module doc). I/O-free: run it with ``_flow.drive_sync`` or
+    ``drive_async``; ``error_of`` maps the endpoint's error answers (for the clock-skew check)."""
     previous: ReqbedError | None = None
     for target in targets:
         retries = 0
         while True:
             deadline.check()
+            attempt = retries + 1
+            if OBSERVERS:
+                emit(AttemptStarted(target.served_by, target.index, attempt))
             try:
-                return once(target, deadline)
+                result = yield from resign_on_skew(target, target.endpoint, clock, error_of)
             except ReqbedError as e:
                 error = e
+            else:
+                if OBSERVERS:
+                    emit(AttemptEnded(target.served_by, target.index, attempt))
+                return result
+            if OBSERVERS:
+                emit(AttemptEnded(target.served_by, target.index, attempt, error))
             delay = _retry_or_give_up(policy, target, error, retries, deadline)
             if delay is None:
                 break
-            sleep_sync(delay)
+            if OBSERVERS:
+                emit(RetryDecision(target.served_by, target.index, attempt, "retry", delay=delay))
+            yield Sleep(delay)
             retries += 1
-        previous = _after_target(targets, target, error, previous, deadline)
+        previous = _after_target(targets, target, error, previous, deadline, attempt)
     raise AssertionError("unreachable")  # pragma: no cover - the last target raises
-
-
-async def run_async(
-    targets: Sequence[Target], once: Callable[[Target, Deadline], Awaitable[T]], policy: RetryPolicy
-) -> T:
-    """The async twin of ``run_sync``; the deadline also cancels an attempt in flight (``fail_after``)."""
-    deadline = policy.deadline(targets[0].prepared.request.timeout)
-    previous: ReqbedError | None = None
-    for target in targets:
-        retries = 0
-        while True:
-            deadline.check()
-            try:
-                with enforce_deadline(deadline):
-                    return await once(target, deadline)
-            except ReqbedError as e:
-                error = e
-            delay = _retry_or_give_up(policy, target, error, retries, deadline)
-            if delay is None:
-                break
-            await sleep_async(delay)
-            retries += 1
-        previous = _after_target(targets, target, error, previous, deadline)
-    raise AssertionError("unreachable")  # pragma: no cover - the last target raises
-
-
-def read_body(response: httpx.Response, deadline: Deadline) -> bytes:
-    """Read a whole (sync) body, checking the deadline between network reads."""
-    if deadline.at is None:
-        return response.read()
-    parts: list[bytes] = []
-    for part in response.iter_bytes():
-        parts.append(part)
-        deadline.check()
-    return b"".join(parts)

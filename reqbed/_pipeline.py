@@ -1,26 +1,31 @@
 """The pipeline, in order. This is the only place the step order is written.
 
     1. validate     ``build_chat_request``: model spec, prompt, options -> ChatRequest
-    2. capabilities refuse what the model cannot do (``check_capabilities``)
+    2. capabilities what the model can do, found once and kept on the request; refuse what it cannot
     3. formatter    the endpoint rule picks Converse or the family's native /invoke formatter
     4. body         the formatter builds the JSON body; encoded once to bytes
     5. route        region and endpoint URL; the model id is ONE encoded path segment
     6. credentials  sources 1-3 here (pure); source 4 (botocore's chain, STS) in the I/O shell
     7. sign         SigV4 or bearer, inside the transport, immediately before the bytes go out
-    8. send         the transport (the only code with sync and async variants: ``_client.py``)
-    9. decode       error mapping; the formatter parses the body, or the stream is decoded
+    8. send         the transport
+    9. decode       error mapping; the operation parses the body, or the stream is decoded
 
-Steps 1-5 and 9 are pure and live here; 6's chain, 7 and 8 run in ``_client.py``.
-Around them: every target (the model, then each of ``fallbacks``) goes through 1-5 before any
-I/O; steps 6-9 then run once per attempt inside ``_fallback.run_sync`` / ``run_async`` (retries
-with backoff, fallbacks, the call's deadline), a clock-skew refusal re-running 7-8 once
-(``_clock``). A stream leaves that loop once its first chunk is decoded.
+Steps 1-5 (and 6's sources 1-3) are pure and live here: ``prepare`` runs them for a chat call,
+``relocate`` runs step 5 again for a region step 6 learned. Each verb is an *operation*
+(``_operation``): it runs its own steps 1-5 into a ``Prepared`` and says how to do step 9; every
+verb shares 6-8. Around them: every target (the call's, then each of ``fallbacks``) goes through
+1-5 before any I/O; then one I/O-free flow (``_fallback.call_flow``) decides every attempt:
+retries with backoff, fallbacks, the call's deadline, and one re-signed attempt after a
+clock-skew refusal (``_flow.resign_on_skew``). ``Client._call`` / ``Client._acall`` (the only
+send path, one sync and one async) run that flow, doing 6-8 and the operation's 9 for each
+attempt. A stream leaves the flow once its first chunk is decoded.
 """
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,10 +37,10 @@ from ._aws.sigv4 import sign_headers
 from ._errors import APIError, map_api_error
 from ._families import Formatter, choose_formatter, family_for
 from ._families._common import check_capabilities, unexpected_shapes
-from ._request import ChatRequest, build_chat_request
+from ._request import ChatRequest, ProviderOptions, build_chat_request
 from ._types import Response
 
-__all__ = ["Prepared", "prepare", "sign_for"]
+__all__ = ["ChatPrepared", "Prepared", "Site", "prepare", "relocate", "sign_for"]
 
 _encode = msgspec.json.Encoder().encode
 
@@ -46,34 +51,86 @@ _PATHS = {
     ("invoke", True): "invoke-with-response-stream",
 }
 
+#: Step 5's endpoint rule for one kind of host: (provider options, region, environ) -> base URL.
+Site = Callable[[Mapping[str, Any], str, Mapping[str, str]], str]
+
 
 class Prepared:
-    """Everything about one call that does not need I/O: what to send, where, how to read it."""
+    """One target of one call, ready to send: everything about it that needs no I/O.
 
-    __slots__ = ("auth", "body", "environ", "formatter", "headers", "region", "region_explicit", "request", "url")
+    What every operation gives the send path: the HTTP method, the URL (``site`` for the region,
+    then ``path``), body and headers; the SigV4 ``service``; the region (``region_explicit``
+    False: it is the default, and a profile or a short-term API key may still set it); the
+    credentials sources 1-3 found (``auth``; None until the shell runs the default chain); and
+    ``label``, ``timeout``, ``max_retries`` for the attempt flow.
+    """
+
+    __slots__ = (
+        "auth",
+        "body",
+        "environ",
+        "headers",
+        "label",
+        "max_retries",
+        "method",
+        "path",
+        "provider_options",
+        "region",
+        "region_explicit",
+        "service",
+        "site",
+        "timeout",
+        "url",
+    )
 
     def __init__(
         self,
-        request: ChatRequest,
-        formatter: Formatter,
+        *,
+        method: str,
+        site: Site,
+        path: str,
         url: str,
         body: bytes,
-        region: str,
         headers: dict[str, str],
+        region: str,
+        region_explicit: bool,
+        provider_options: ProviderOptions,
         auth: Auth | None,
-        *,
-        region_explicit: bool = True,
-        environ: Mapping[str, str] | None = None,
+        label: str,
+        environ: Mapping[str, str],
+        service: str = "bedrock",
+        timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> None:
+        self.method = method
+        self.site = site
+        self.path = path
+        self.url = url  # site(provider options, region, environ) + path
+        self.body = body
+        self.headers = headers
+        self.region = region
+        self.region_explicit = region_explicit
+        self.provider_options = provider_options
+        self.auth = auth
+        self.label = label
+        self.environ = environ
+        self.service = service
+        self.timeout = timeout
+        self.max_retries = max_retries
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.label!r}, {self.method} {self.url!r})"
+
+
+class ChatPrepared(Prepared):
+    """A chat call's target: a ``Prepared`` plus the validated request and its formatter."""
+
+    __slots__ = ("formatter", "request")
+
+    def __init__(self, request: ChatRequest, formatter: Formatter, **wire: Any) -> None:
+        super().__init__(**wire)
         self.request = request
         self.formatter = formatter
-        self.url = url
-        self.body = body
-        self.region = region
-        self.headers = headers
-        self.auth = auth  # None until the shell ran the default chain
-        self.region_explicit = region_explicit  # False: ``region`` is the default; a profile may set it
-        self.environ = environ
 
     def __repr__(self) -> str:
         return f"Prepared({self.request.spec.spec!r}, {self.url!r}, formatter={self.formatter.name!r})"
@@ -89,20 +146,18 @@ class Prepared:
     def error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:
         return map_api_error(status, headers, body)
 
-    def adopt_region(self, region: str | None) -> None:
-        """Step 5 again, for a region learned in step 6 (the profile's, or a short-term API key's):
-        used only when no region was given explicitly. Recomputes the URL for the new region."""
-        if not region or self.region_explicit or region == self.region:
-            return
-        env = os.environ if self.environ is None else self.environ
-        base = resolve_endpoint(self.request.provider_options.as_mapping(), region, env)
-        self.url = _model_url(base, self.request, self.formatter)
-        self.region = region
-        self.region_explicit = True
 
-
-def _model_url(base: str, request: ChatRequest, formatter: Formatter) -> str:
-    return f"{base}/model/{request.spec.path_segment}/{_PATHS[formatter.endpoint, request.stream]}"
+def relocate(p: Prepared, region: str | None) -> Prepared:
+    """Step 5 again, for a region learned in step 6 (the profile's, or a short-term API key's):
+    ``p`` moved to ``region`` (a copy; ``p`` is unchanged). Used only when no region was given
+    explicitly; otherwise, or with no region learned, ``p`` itself."""
+    if not region or p.region_explicit or region == p.region:
+        return p
+    moved = copy.copy(p)
+    moved.url = p.site(p.provider_options.as_mapping(), region, p.environ) + p.path
+    moved.region = region
+    moved.region_explicit = True
+    return moved
 
 
 def prepare(
@@ -112,25 +167,40 @@ def prepare(
     *,
     stream: bool = False,
     environ: Mapping[str, str] | None = None,
-) -> Prepared:
-    """Steps 1-6 (sources 1-3): everything that can fail on bad input fails here."""
+) -> ChatPrepared:
+    """Steps 1-6 (sources 1-3) of a chat call: everything that can fail on bad input fails here."""
     env = os.environ if environ is None else environ
     request = build_chat_request(model, prompt, opts, stream=stream)  # 1
-    check_capabilities(request, family_for(request.spec).capabilities(request.spec))  # 2
+    request.capabilities = caps = family_for(request.spec).capabilities(request.spec)  # 2
+    check_capabilities(request, caps)
     formatter = choose_formatter(request)  # 3
     body = _encode(formatter.build_body(request))  # 4
-    po = request.provider_options.as_mapping()
-    given_region = explicit_region(po, request.spec.region, env)  # 5
+    po = request.provider_options
+    options = po.as_mapping()
+    given_region = explicit_region(options, request.spec.region, env)  # 5
     region = given_region or DEFAULT_REGION
-    base = resolve_endpoint(po, region, env)
-    url = _model_url(base, request, formatter)
+    path = f"/model/{request.spec.path_segment}/{_PATHS[formatter.endpoint, stream]}"
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/vnd.amazon.eventstream" if stream else "application/json",
     }
-    auth = resolve_auth(po, env)  # 6 (sources 1-3)
-    return Prepared(
-        request, formatter, url, body, region, headers, auth, region_explicit=given_region is not None, environ=env
+    return ChatPrepared(
+        request,
+        formatter,
+        method="POST",
+        site=resolve_endpoint,
+        path=path,
+        url=resolve_endpoint(options, region, env) + path,
+        body=body,
+        headers=headers,
+        region=region,
+        region_explicit=given_region is not None,
+        provider_options=po,
+        auth=resolve_auth(options, env),  # 6 (sources 1-3)
+        label=request.spec.spec,
+        environ=env,
+        timeout=request.timeout,
+        max_retries=request.max_retries,
     )
 
 
@@ -142,6 +212,7 @@ def sign_for(
     body: bytes,
     region: str,
     now: datetime | None = None,
+    service: str = "bedrock",
 ) -> dict[str, str]:
     """Step 7: the auth headers for one attempt (called by the transport right before sending)."""
     if isinstance(auth, BearerToken):
@@ -154,6 +225,6 @@ def sign_for(
         body,
         credentials=auth,
         region=region,
-        service="bedrock",
+        service=service,
         now=now or datetime.now(timezone.utc),
     )

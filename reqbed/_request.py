@@ -15,6 +15,7 @@ from typing import Any, Literal
 import msgspec
 
 from . import _options
+from ._capabilities import Capabilities
 from ._errors import ValidationError
 from ._model_spec import ModelSpec, parse_model_spec
 from ._types import (
@@ -131,6 +132,8 @@ class ChatRequest(msgspec.Struct, kw_only=True):
     stream: bool = False
     timeout: float | None = None
     max_retries: int | None = None
+    #: what the model can do: found once, in step 2 (``_pipeline.prepare``), and read by the formatters
+    capabilities: Capabilities = Capabilities()
 
     @property
     def has_tool_history(self) -> bool:

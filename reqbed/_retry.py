@@ -2,8 +2,8 @@
 
 ``RetryPolicy`` answers one question: after this error, on this retry, with this much time
 left, should the call be tried again, and after how long? ``Deadline`` is the call's overall
-time budget (the ``timeout=`` option). The loop that acts on both is ``_fallback.run_sync`` /
-``run_async``; the rules are documented in docs/reliability.md.
+time budget (the ``timeout=`` option). The flow that acts on both is ``_fallback.call_flow``
+(run by ``_flow.drive_sync`` / ``drive_async``); the rules are documented in docs/reliability.md.
 
 What is retried (and only while no content has reached the caller):
 

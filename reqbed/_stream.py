@@ -29,7 +29,7 @@ from ._transport import translate_transport_errors
 from ._types import Chunk, Response, TextChunk, ThinkingChunk, ToolCallDeltaChunk
 
 if TYPE_CHECKING:
-    from ._pipeline import Prepared
+    from ._pipeline import ChatPrepared as Prepared
 
 __all__ = ["AsyncStreamResponse", "StreamCore", "StreamResponse"]
 
@@ -260,7 +260,7 @@ class StreamResponse(_StreamState):
 
     def prime(self) -> None:
         """Read until the first chunk is decoded (or the stream ends). Until then nothing reached the
-        caller, so a failure here may still be retried or sent to a fallback (``_fallback``)."""
+        caller, so a failure here may still be retried or sent to a fallback (``_fallback.call_flow``)."""
         while not self._pending and not self._done:
             self._pull()
 

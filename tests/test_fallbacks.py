@@ -9,9 +9,10 @@ import pytest
 
 import reqbed
 from reqbed._errors import map_api_error
-from reqbed._fallback import FALLBACK_ERRORS, Target, run_sync
+from reqbed._fallback import FALLBACK_ERRORS, Target
 from reqbed._retry import Deadline, RetryPolicy
 from reqbed.testing import Emulator
+from tests.support.flow import FakePrepared, run_sync
 
 MODEL = "bedrock:anthropic.claude-3-7-sonnet-20250219-v1:0"
 OTHER = "bedrock:amazon.nova-lite-v1:0"
@@ -227,15 +228,6 @@ async def test_async_generate_falls_back(emulator: Emulator) -> None:
 # -- the loop, without I/O -------------------------------------------------------------------------------
 
 
-class _Req:
-    timeout: float | None = None
-    max_retries: int | None = None
-
-
-class _Prepared:
-    request = _Req()
-
-
 def test_a_service_quota_is_not_retried_but_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     quota = map_api_error(429, {"x-amzn-errortype": "ServiceQuotaExceededException"}, b"{}")
     assert isinstance(quota, reqbed.ThrottlingError)
@@ -247,7 +239,7 @@ def test_a_service_quota_is_not_retried_but_falls_back(monkeypatch: pytest.Monke
             raise quota
         return "ok"
 
-    targets = [Target(_Prepared(), "a", 0), Target(_Prepared(), "b", 1)]  # type: ignore[arg-type]
+    targets = [Target(FakePrepared(), "a", 0), Target(FakePrepared(), "b", 1)]  # type: ignore[arg-type]
     assert run_sync(targets, once, RetryPolicy()) == "ok"
     assert calls == ["a", "b"]
 

@@ -13,14 +13,15 @@ from typing import Any
 import pytest
 
 import reqbed
-from reqbed import _fallback
+from reqbed import _flow
 from reqbed._aws.clock import Clock
 from reqbed._errors import map_api_error
-from reqbed._fallback import Target, run_async, run_sync
+from reqbed._fallback import Target
 from reqbed._retry import Deadline, RetryPolicy
 from reqbed.testing import Emulator
 from tests.support import BACKENDS
 from tests.support.fault_matrix import ANSWER, CASES, MODEL, PROMPT, Case, run_case
+from tests.support.flow import FakePrepared, run_async, run_sync
 
 
 def api_error(status: int, code: str, **headers: str) -> reqbed.APIError:
@@ -152,15 +153,7 @@ def test_policy_refuses_negative_values() -> None:
         RetryPolicy(base=-1)
 
 
-# -- the send loop, without I/O ---------------------------------------------------------------------
-
-
-class FakePrepared:
-    """Just what the loop reads from a Prepared."""
-
-    class request:  # mimics the attribute path prepared.request.timeout
-        timeout: float | None = None
-        max_retries: int | None = None
+# -- the attempt flow, without I/O ---------------------------------------------------------------------
 
 
 def targets(n: int = 1) -> list[Target]:
@@ -175,8 +168,8 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def asleep(s: float) -> None:
         delays.append(s)
 
-    monkeypatch.setattr(_fallback, "sleep_sync", delays.append)
-    monkeypatch.setattr(_fallback, "sleep_async", asleep)
+    monkeypatch.setattr(_flow, "sleep_sync", delays.append)
+    monkeypatch.setattr(_flow, "sleep_async", asleep)
     return delays
 
 

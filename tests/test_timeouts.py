@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 import reqbed
-from reqbed import _fallback
+from reqbed import _flow
 from reqbed._retry import RetryPolicy
 from reqbed.testing import Emulator
 from tests.support import network_pool
@@ -164,7 +164,7 @@ def test_connection_refused_is_retried_then_a_connection_error(monkeypatch: pyte
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
     slept: list[float] = []
-    monkeypatch.setattr(_fallback, "sleep_sync", slept.append)
+    monkeypatch.setattr(_flow, "sleep_sync", slept.append)
     opts = {"endpoint_url": f"http://127.0.0.1:{port}", "region": "us-east-1", "api_key": "ABSKexample"}
     with client() as c, pytest.raises(reqbed.APIConnectionError, match=r"could not talk to 127\.0\.0\.1"):
         c.generate_text(MODEL, "hello", provider_options=opts)
@@ -227,7 +227,7 @@ async def collect(s: reqbed.AsyncStreamResponse, got: list[str]) -> None:
 def test_no_retry_sleeps_past_the_deadline(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff 0.5 s then 1.0 s against a 0.8 s deadline on a frozen clock: one retry, then give up."""
     slept: list[float] = []
-    monkeypatch.setattr(_fallback, "sleep_sync", slept.append)
+    monkeypatch.setattr(_flow, "sleep_sync", slept.append)
     frozen = RetryPolicy(random=lambda: 1.0, clock=lambda: 100.0)
     emulator.inject("throttling", 5, match="budget")
     with reqbed.Client(retry_policy=frozen) as c, pytest.raises(reqbed.ThrottlingError):

@@ -9,8 +9,8 @@ signatures inside that window (the fourth step is an honest error):
 3. clock skew: when AWS answers 403 "Signature expired" / "Signature not yet current" /
    "RequestTimeTooSkewed", reqbed reads the server's time (its ``Date`` header, or the time
    quoted in the message), stores the offset for that endpoint (``Clock.learn``), signs later
-   requests to it with the corrected time and retries the refused request once
-   (``send_with_skew_retry``);
+   requests to it with the corrected time and retries the refused request once (``learn_skew``
+   here is the pure part; the re-signed attempt is ``_flow.resign_on_skew``);
 4. what still fails raises ``SignatureExpiredError`` with ``.skew`` (server minus local, in
    seconds) and advice.
 
@@ -26,24 +26,20 @@ import functools
 import re
 import threading
 import time as _time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .._errors import APIError, SignatureExpiredError
 
-if TYPE_CHECKING:  # httpx is imported by the first call, not by ``import reqbed``
-    import httpx
-
 __all__ = [
     "SIGNATURE_WINDOW",
+    "SKEW_STATUSES",
     "SYSTEM_CLOCK",
     "Clock",
-    "asend_with_skew_retry",
     "endpoint_of",
+    "learn_skew",
     "parse_iso8601",
-    "send_with_skew_retry",
     "server_time",
     "skew_error",
 ]
@@ -53,7 +49,8 @@ SIGNATURE_WINDOW = 300.0
 _UTC = timezone.utc
 # "... (20251117T064349Z - 5 min.)" / "(20251117T064349Z + 5 min.)": the server's time in AWS's message.
 _QUOTED_NOW = re.compile(r"\((\d{8}T\d{6}Z) [-+] \d+ min\.\)")
-_SKEW_STATUSES = frozenset({400, 401, 403})
+#: The statuses a clock-skew refusal comes with.
+SKEW_STATUSES = frozenset({400, 401, 403})
 # Error codes that mean "your clock is off" even when the message says it differently.
 _SKEW_CODES = frozenset({"RequestTimeTooSkewed", "RequestExpired", "SignatureExpired"})
 
@@ -176,69 +173,17 @@ def skew_error(error: APIError, skew: float | None, *, retried: bool) -> Signatu
     return err
 
 
-def _skew_candidate(response: httpx.Response) -> bool:
-    return response.status_code in _SKEW_STATUSES
-
-
-def _learn(
-    clock: Clock, endpoint: str, response: httpx.Response, error: APIError, local: float
+def learn_skew(
+    clock: Clock, endpoint: str, headers: Mapping[str, str], error: APIError, local: float
 ) -> tuple[bool, float | None]:
-    """Is ``error`` a clock-skew refusal? If so, learn the server's time; return (is_skew, skew)."""
+    """Is ``error`` a clock-skew refusal? If so, learn the server's time (from ``headers`` or the
+    message) for ``endpoint``; return (is_skew, the learned offset or None)."""
     if not isinstance(error, SignatureExpiredError) and error.code not in _SKEW_CODES:
         return False, None
-    server = server_time(response.headers, error.aws_message)
+    server = server_time(headers, error.aws_message)
     if server is None:
         return True, None
     return True, clock.learn(endpoint, server, local)
-
-
-ErrorFactory = Callable[[int, "httpx.Headers", bytes], APIError]
-
-
-def send_with_skew_retry(
-    send: Callable[[], httpx.Response], clock: Clock, endpoint: str, error: ErrorFactory
-) -> httpx.Response:
-    """``send()`` (which builds, signs and sends a fresh request each time); on a clock-skew
-    refusal learn the offset and send once more. Any other answer is returned untouched (an
-    error answer's body already read); a second skew refusal raises ``SignatureExpiredError``."""
-    skew: float | None = None
-    for _ in range(2):
-        response = send()
-        if not _skew_candidate(response):
-            return response
-        local = clock.time()
-        try:
-            body = response.read()
-        finally:
-            response.close()
-        refusal = error(response.status_code, response.headers, body)
-        is_skew, learned = _learn(clock, endpoint, response, refusal, local)
-        if not is_skew:
-            return response
-        skew = learned if learned is not None else skew
-    raise skew_error(refusal, skew, retried=True)
-
-
-async def asend_with_skew_retry(
-    send: Callable[[], Awaitable[httpx.Response]], clock: Clock, endpoint: str, error: ErrorFactory
-) -> httpx.Response:
-    """The async twin of ``send_with_skew_retry``."""
-    skew: float | None = None
-    for _ in range(2):
-        response = await send()
-        if not _skew_candidate(response):
-            return response
-        local = clock.time()
-        try:
-            body = await response.aread()
-        finally:
-            await response.aclose()
-        refusal = error(response.status_code, response.headers, body)
-        is_skew, learned = _learn(clock, endpoint, response, refusal, local)
-        if not is_skew:
-            return response
-        skew = learned if learned is not None else skew
-    raise skew_error(refusal, skew, retried=True)
 
 
 _ISO8601 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|z|[+-]\d{2}:?\d{2})?$")

@@ -1,7 +1,7 @@
 """Step 6 in the I/O shell: finish resolving a call's credentials (and, with them, its region).
 
-``resolve_sync`` / ``resolve_async`` take a ``Prepared`` whose sources 1-3 already ran (pure,
-``_credentials.resolve_auth``) and:
+``resolve_sync`` / ``resolve_async`` take what sources 1-3 found (pure,
+``credentials.resolve_auth``; None when nothing), the call's options and region, and:
 
 * check what sources 1-3 found: a short-term Bedrock API key's expiry and region
   (``_api_keys.check_api_key``), temporary credentials' known expiry;
@@ -12,6 +12,11 @@
   (ECS, EKS pod identity) and EC2 instance metadata. On asyncio it runs through aiobotocore
   (never blocking the loop); under trio botocore runs in a worker thread; sync code calls
   botocore directly. The profile's region is reported back and used when the call named none.
+
+They return what they found, ``(auth, region)``, and change nothing: the caller moves the call to
+that region (``_pipeline.relocate``, step 5 again). This package never imports the pipeline. The
+order of the sources is written once, as an I/O-free flow (``_chain_flow``) that the two
+functions run with ``_flow``'s drivers; only the botocore and STS calls differ between them.
 
 botocore is imported here lazily, only when source 4 runs: the bearer and static-key paths never
 import it. botocore sessions are cached per (profile, config file, credentials file), never by
@@ -24,20 +29,22 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._errors import CredentialsError
+from .._flow import drive_async, drive_sync
 from .api_keys import check_api_key
 from .clock import Clock
 from .credentials import no_credentials_error, resolve_iam
 from .credentials_types import Auth, AwsCredentials, BearerToken
 
 if TYPE_CHECKING:
-    from .._pipeline import Prepared
-    from .sts import AsyncSend, Send
+    from .sts import AsyncSend, RoleSpec, Send
 
 __all__ = [
+    "Found",
+    "Options",
     "check_expiry",
     "clear_cache",
     "resolve_async",
@@ -202,52 +209,121 @@ def check_expiry(creds: AwsCredentials, clock: Clock) -> AwsCredentials:
     return creds
 
 
-def _checked(p: Prepared, auth: Auth, clock: Clock) -> Auth:
+#: What step 6 found: the credentials, and a region they brought (a profile's; a short-term API
+#: key's when the call named none), else None. The caller moves a call that named no region there
+#: (``_pipeline.relocate``).
+Found = tuple[Auth, "str | None"]
+
+
+class Options(Protocol):
+    """The call's ``provider_options`` as step 6 reads them (``_request.ProviderOptions``)."""
+
+    @property
+    def role_arn(self) -> str | None: ...
+
+    @property
+    def profile(self) -> str | None: ...
+
+    def as_mapping(self) -> dict[str, Any]: ...
+
+
+def _checked(auth: Auth, region: str, region_explicit: bool, clock: Clock) -> Found:
     if isinstance(auth, BearerToken):
-        p.adopt_region(check_api_key(auth, region=p.region, region_explicit=p.region_explicit, now=clock.now()))
-        return auth
-    return check_expiry(auth, clock)
+        return auth, check_api_key(auth, region=region, region_explicit=region_explicit, now=clock.now())
+    return check_expiry(auth, clock), None
 
 
-def resolve_sync(p: Prepared, *, environ: Mapping[str, str], clock: Clock, send: Send) -> Auth:
-    """The credentials to sign ``p`` with (may run botocore's chain and/or STS; blocking)."""
-    if p.auth is not None:
-        return _checked(p, p.auth, clock)
-    po = p.request.provider_options
-    if po.role_arn:
+def _at(region: str, region_explicit: bool, learned: str | None) -> str:
+    """The region STS is called in: the call's, or the one the source credentials' profile named."""
+    return learned if learned and not region_explicit else region
+
+
+class _DefaultChain:
+    """Run source 4 (botocore's default chain) for ``profile``. Answer: (credentials, its region)."""
+
+    __slots__ = ("profile",)
+
+    def __init__(self, profile: str | None) -> None:
+        self.profile = profile
+
+
+class _AssumeRole:
+    """Call STS AssumeRole. Answer: the assumed credentials."""
+
+    __slots__ = ("region", "source", "spec", "url")
+
+    def __init__(self, spec: RoleSpec, source: AwsCredentials, region: str, url: str) -> None:
+        self.spec, self.source, self.region, self.url = spec, source, region, url
+
+
+def _chain_flow(
+    options: Options, region: str, region_explicit: bool, environ: Mapping[str, str], clock: Clock
+) -> Generator[_DefaultChain | _AssumeRole, Any, Found]:
+    """Step 6 when sources 1-3 found nothing, written once without I/O (``_flow``'s drivers run it):
+    with ``role_arn``, source credentials (sources 1-3, IAM keys only, else the chain) then STS;
+    otherwise the default chain."""
+    if options.role_arn:
         from . import sts as _sts
 
-        options = po.as_mapping()
-        spec = _sts.role_spec(options)
-        source = resolve_iam(options, environ)
+        mapping = options.as_mapping()
+        spec = _sts.role_spec(mapping)
+        source, learned = resolve_iam(mapping, environ), cast("str | None", None)
         if source is None:
-            source, region = resolve_default_sync(po.profile)
-            p.adopt_region(region)
+            source, learned = yield _DefaultChain(options.profile)
         check_expiry(source, clock)
-        url = _sts.sts_endpoint(p.region, environ)
-        return _sts.assume_role_sync(spec, source, region=p.region, url=url, clock=clock, send=send)
-    creds, region = resolve_default_sync(po.profile)
-    p.adopt_region(region)
-    return check_expiry(creds, clock)
+        at = _at(region, region_explicit, learned)
+        assumed: AwsCredentials = yield _AssumeRole(spec, source, at, _sts.sts_endpoint(at, environ))
+        return assumed, learned
+    creds, learned = yield _DefaultChain(options.profile)
+    return check_expiry(creds, clock), learned
 
 
-async def resolve_async(p: Prepared, *, environ: Mapping[str, str], clock: Clock, send: AsyncSend) -> Auth:
-    """The async twin of ``resolve_sync`` (asyncio or trio)."""
-    if p.auth is not None:
-        return _checked(p, p.auth, clock)
-    po = p.request.provider_options
-    if po.role_arn:
-        from . import sts as _sts
+def resolve_sync(
+    auth: Auth | None,
+    options: Options,
+    *,
+    region: str,
+    region_explicit: bool,
+    environ: Mapping[str, str],
+    clock: Clock,
+    send: Send,
+) -> Found:
+    """The credentials to sign a call with (may run botocore's chain and/or STS; blocking).
 
-        options = po.as_mapping()
-        spec = _sts.role_spec(options)
-        source = resolve_iam(options, environ)
-        if source is None:
-            source, region = await resolve_default_async(po.profile)
-            p.adopt_region(region)
-        check_expiry(source, clock)
-        url = _sts.sts_endpoint(p.region, environ)
-        return await _sts.assume_role_async(spec, source, region=p.region, url=url, clock=clock, send=send)
-    creds, region = await resolve_default_async(po.profile)
-    p.adopt_region(region)
-    return check_expiry(creds, clock)
+    ``auth``: what sources 1-3 found (None: run the chain); ``region``: the call's region
+    (``region_explicit`` False: the default, which the credentials may replace)."""
+    if auth is not None:
+        return _checked(auth, region, region_explicit, clock)
+
+    def perform(need: _DefaultChain | _AssumeRole) -> Any:
+        if isinstance(need, _DefaultChain):
+            return resolve_default_sync(need.profile)
+        from .sts import assume_role_sync
+
+        return assume_role_sync(need.spec, need.source, region=need.region, url=need.url, clock=clock, send=send)
+
+    return drive_sync(_chain_flow(options, region, region_explicit, environ, clock), perform)
+
+
+async def resolve_async(
+    auth: Auth | None,
+    options: Options,
+    *,
+    region: str,
+    region_explicit: bool,
+    environ: Mapping[str, str],
+    clock: Clock,
+    send: AsyncSend,
+) -> Found:
+    """Async ``resolve_sync`` (asyncio or trio)."""
+    if auth is not None:
+        return _checked(auth, region, region_explicit, clock)
+
+    async def perform(need: _DefaultChain | _AssumeRole) -> Any:
+        if isinstance(need, _DefaultChain):
+            return await resolve_default_async(need.profile)
+        from .sts import assume_role_async
+
+        return await assume_role_async(need.spec, need.source, region=need.region, url=need.url, clock=clock, send=send)
+
+    return await drive_async(_chain_flow(options, region, region_explicit, environ, clock), perform)

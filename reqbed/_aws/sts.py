@@ -3,8 +3,9 @@
 
 The call is ``POST {endpoint}/`` with the form ``Action=AssumeRole&Version=2011-06-15&RoleArn=...
 &RoleSessionName=...[&DurationSeconds=...][&ExternalId=...]``, SigV4-signed for service ``sts`` in
-the call's region by the transport right before sending (so the clock-skew guard of ``_clock``
-applies to it too). The endpoint is ``AWS_ENDPOINT_URL_STS``, else ``AWS_ENDPOINT_URL``, else
+the call's region by the transport right before sending, and sent through the same clock-skew
+flow as every Bedrock attempt (``_flow.resign_on_skew``: one corrected retry after a refused
+clock). The endpoint is ``AWS_ENDPOINT_URL_STS``, else ``AWS_ENDPOINT_URL``, else
 ``https://sts.{region}.amazonaws.com``. The XML answer is read with ``xml.etree``.
 
 Assumed credentials are cached process-wide, keyed by (role ARN, session name, external id,
@@ -37,9 +38,11 @@ import httpx
 import msgspec
 
 from .._errors import AccessDeniedError, APIError, CredentialsError, ValidationError, map_api_error
+from .._flow import Action, Read, drive_async, drive_sync, resign_on_skew
+from .._flow import Send as SendAction
 from .._transport import SIGN_EXTENSION, translate_transport_errors
 from .._version import __version__
-from .clock import Clock, asend_with_skew_retry, endpoint_of, parse_iso8601, send_with_skew_retry
+from .clock import Clock, endpoint_of, parse_iso8601
 from .credentials import is_loopback
 from .credentials_types import AwsCredentials
 from .sigv4 import sign_headers
@@ -218,29 +221,43 @@ def _result(spec: RoleSpec, response: httpx.Response, body: bytes) -> AwsCredent
 def _call_sync(
     spec: RoleSpec, source: AwsCredentials, region: str, url: str, clock: Clock, send: Send
 ) -> AwsCredentials:
-    with translate_transport_errors(url):
-        response = send_with_skew_retry(
-            lambda: send(_build(spec, source, region, url, clock)), clock, endpoint_of(url), _api_error
-        )
-        try:
-            body = response.read()
-        finally:
-            response.close()
-    return _result(spec, response, body)
+    """One AssumeRole call: the same clock-skew flow as every Bedrock attempt (``_flow``)."""
+    flow = resign_on_skew(None, lambda: endpoint_of(url), clock, _api_error)
+
+    def perform(action: Action) -> Any:
+        with translate_transport_errors(url):
+            if type(action) is SendAction:
+                return send(_build(spec, source, region, url, clock))
+            response = action.response  # type: ignore[union-attr]
+            try:
+                body = response.read()
+            finally:
+                response.close()
+        return body if type(action) is Read else _result(spec, response, body)
+
+    creds: AwsCredentials = drive_sync(flow, perform)
+    return creds
 
 
 async def _call_async(
     spec: RoleSpec, source: AwsCredentials, region: str, url: str, clock: Clock, send: AsyncSend
 ) -> AwsCredentials:
-    with translate_transport_errors(url):
-        response = await asend_with_skew_retry(
-            lambda: send(_build(spec, source, region, url, clock)), clock, endpoint_of(url), _api_error
-        )
-        try:
-            body = await response.aread()
-        finally:
-            await response.aclose()
-    return _result(spec, response, body)
+    """Async ``_call_sync``."""
+    flow = resign_on_skew(None, lambda: endpoint_of(url), clock, _api_error)
+
+    async def perform(action: Action) -> Any:
+        with translate_transport_errors(url):
+            if type(action) is SendAction:
+                return await send(_build(spec, source, region, url, clock))
+            response = action.response  # type: ignore[union-attr]
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
+        return body if type(action) is Read else _result(spec, response, body)
+
+    creds: AwsCredentials = await drive_async(flow, perform)
+    return creds
 
 
 # -- the cache and its single flight ---------------------------------------------------------------

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
+from .._capabilities import Capabilities
+
 if TYPE_CHECKING:
     from .._model_spec import ModelSpec
     from .._request import ChatRequest
@@ -20,24 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["Capabilities", "Endpoint", "Family", "Formatter", "StreamParser"]
 
 Endpoint = Literal["converse", "invoke"]
-
-
-class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
-    """What a model can do. Asking for more is a ``ValidationError`` before sending."""
-
-    tools: bool = True
-    streaming_tools: bool = True
-    images: bool = False
-    documents: bool = False
-    caching: bool = False
-    thinking: bool = False
-    #: takes ``reasoning_effort`` as its own field (gpt-oss) rather than a thinking budget
-    reasoning_effort: bool = False
-    #: the highest ``temperature`` the model takes (AWS's inference-parameter pages)
-    max_temperature: float = 1.0
-    system_prompt: bool = True
-    system_only_prompt: bool = False
-    max_output_tokens: int | None = None
 
 
 class StreamParser(Protocol):

@@ -22,7 +22,6 @@ from .._types import (
     Usage,
 )
 from ._base import Capabilities
-from .capabilities import capabilities_of
 
 if TYPE_CHECKING:
     from .._request import ChatRequest, GenerationOptions
@@ -32,7 +31,6 @@ __all__ = [
     "INVOCATION_METRICS",
     "SHAPE_ERRORS",
     "bad_body",
-    "capabilities_of",
     "check_capabilities",
     "check_thinking",
     "copy_options",

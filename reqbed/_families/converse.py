@@ -245,7 +245,7 @@ class ConverseFormatter:
             body["system"] = [b for p in system for b in _block(p)]
         inference: dict[str, Any] = {}
         max_tokens = opts.max_tokens
-        budget = opts.thinking_budget if _common.capabilities_of(req.spec).thinking else None
+        budget = opts.thinking_budget if req.capabilities.thinking else None
         thinks = budget is not None
         if max_tokens is None and budget is not None:
             max_tokens = budget + _common.DEFAULT_MAX_TOKENS

@@ -23,6 +23,7 @@ import pytest
 
 import reqbed
 from reqbed._aws.clock import SIGNATURE_WINDOW, Clock, endpoint_of, parse_iso8601, server_time
+from reqbed._fallback import Target
 from reqbed._pipeline import prepare
 from reqbed.testing import Emulator
 
@@ -73,9 +74,9 @@ def emu_fake(fake: FakeTime) -> Iterator[Emulator]:
 
 
 def _signed_request(client: reqbed.Client, emu: Emulator) -> tuple[httpx.Request, Any]:
-    p = prepare(MODEL, "queued", opts(emu))
-    auth = client._auth_sync(p)
-    return client._request(p, auth), p
+    target = Target(prepare(MODEL, "queued", opts(emu)), "queued")
+    auth = client._auth_sync(target)
+    return client._request(target.prepared, auth), target.prepared
 
 
 def test_request_is_signed_when_it_goes_out_not_when_it_was_built(fake: FakeTime, emu_fake: Emulator) -> None:
