@@ -45,6 +45,55 @@ def _key_step(key: object) -> str:
 
 def check_json_value(value: Any, field: str) -> None:
     """Raise ``ValidationError`` (``field`` plus the path inside) for what JSON cannot carry."""
+    if not _looks_fine(value):
+        _find_problem(value, field)
+
+
+def _looks_fine(value: Any) -> bool:
+    """The fast pass (every call runs it): True when nothing is wrong. False when something may be
+    (also for a container seen twice, a shared sub-schema say): ``_find_problem`` then decides."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    seen: set[int] = set()
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth = pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii() and not _encodable(v):
+                return False
+        elif t is float:
+            if not math.isfinite(v):
+                return False
+        elif t is dict or t is list or t is tuple or isinstance(v, msgspec.Struct):
+            if depth >= MAX_JSON_DEPTH or id(v) in seen:
+                return False
+            seen.add(id(v))
+            if t is dict:
+                for k, item in v.items():
+                    if type(k) is str and not k.isascii() and not _encodable(k):
+                        return False
+                    push((item, depth + 1))
+            elif t is list or t is tuple:
+                for item in v:
+                    push((item, depth + 1))
+            else:
+                for f in v.__struct_fields__:
+                    push((getattr(v, f), depth + 1))
+        elif isinstance(v, (str, float, dict, list, tuple)):
+            return False  # a subclass: let the careful pass look
+    return True
+
+
+def _encodable(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _find_problem(value: Any, field: str) -> None:
+    """The careful pass, with paths and cycle detection: raises for the first problem found."""
     # (value, depth, path, exiting): containers are pushed again with exiting=True to leave the
     # path set, so a value seen twice side by side is fine and only a value inside itself is refused.
     stack: list[tuple[Any, int, _Path, bool]] = [(value, 0, None, False)]
