@@ -6,7 +6,6 @@
     ├── ConnectionError              could not reach the endpoint (not the builtin)
     ├── RequestTimeoutError          reqbed's own connect/read/deadline timeout
     ├── EventStreamError             a corrupt or truncated binary event stream
-    ├── ResponseTooLargeError        an answer passed a size limit (``.limit``, ``.field``)
     └── APIError                     AWS answered with an error (``.status``, ``.code``, ``.request_id``)
         ├── AuthenticationError      401/403 UnrecognizedClient, invalid token or key
         │   └── SignatureExpiredError    403 "Signature expired" / clock skew (``.skew``)
@@ -46,7 +45,6 @@ __all__ = [
     "ReqbedError",
     "RequestTimeoutError",
     "ResourceNotFoundError",
-    "ResponseTooLargeError",
     "ServerError",
     "ServiceUnavailableError",
     "SignatureExpiredError",
@@ -89,16 +87,6 @@ class RequestTimeoutError(ReqbedError):
 
 class EventStreamError(ReqbedError):
     """The binary event stream was corrupt (bad CRC, bad lengths) or ended mid-frame."""
-
-
-class ResponseTooLargeError(ReqbedError):
-    """An answer (a body, an error body, a stream) passed one of reqbed's size limits (``_limits``).
-    ``limit`` is the limit in bytes, ``field`` its name (``max_response_bytes`` ...)."""
-
-    def __init__(self, message: str, *, limit: int, field: str) -> None:
-        super().__init__(message)
-        self.limit = limit
-        self.field = field
 
 
 class APIError(ReqbedError):
@@ -260,7 +248,7 @@ def _decode_body(body: bytes) -> tuple[Any, str | None]:
 
 def _body_fields(body: bytes, data: Any, problem: str | None) -> tuple[str | None, str | None]:
     if problem == "not JSON":
-        return None, cap_text(body[:300].decode("utf-8", "replace").strip(), 300) or None
+        return None, body[:300].decode("utf-8", "replace").strip() or None
     if not isinstance(data, dict):
         return None, None
     code = data.get("__type") or data.get("code")

@@ -13,11 +13,22 @@ from __future__ import annotations
 
 import msgspec
 
-from ._errors import ResponseTooLargeError, ValidationError
+from ._errors import ReqbedError, ValidationError
 
-__all__ = ["ByteBudget", "Limits"]
+__all__ = ["ByteBudget", "Limits", "ResponseTooLargeError"]
 
 _KIB, _MIB = 1 << 10, 1 << 20
+
+
+class ResponseTooLargeError(ReqbedError):
+    """An answer (a body, an error body, a stream) passed one of the size limits. ``limit`` is the
+    limit in bytes, ``field`` its name (``max_response_bytes`` ...). Private until the send path
+    raises it; then it moves into ``_errors``' tree and the public surface."""
+
+    def __init__(self, message: str, *, limit: int, field: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.field = field
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,8 +14,7 @@ import httpx
 import pytest
 
 from reqbed import ValidationError
-from reqbed._errors import ResponseTooLargeError
-from reqbed._limits import Limits
+from reqbed._limits import Limits, ResponseTooLargeError
 from tests.support.hostile_server import HostileServer, Reply, deep_json, endless, gzip_bomb, trickle
 
 MIB = 1 << 20
