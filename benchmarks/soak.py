@@ -152,7 +152,7 @@ PLANS = [
     Plan("not_found", expect=reqbed.ResourceNotFoundError),
     Plan("model_timeout", expect=reqbed.ModelTimeoutError),
     Plan("drop"),
-    Plan("drop", 3, expect=reqbed.ConnectionError),
+    Plan("drop", 3, expect=reqbed.APIConnectionError),
     Plan("stall", expect=reqbed.RequestTimeoutError),
     Plan("slow", params={"delay": 0.01}),
     Plan("exception_frame", params={"after": 0}, stream_only=True),

@@ -8,20 +8,20 @@
 This module is a thin facade: everything lives in private modules and is re-exported here.
 """
 
-from __future__ import annotations
-
 import threading as _threading
-from typing import TYPE_CHECKING, Any
+import typing as _typing
+import warnings as _warnings
 
 from ._aws.credentials_types import AwsCredentials, BearerToken
 from ._aws.keystore import clear_keys, get_key, put_key
 from ._aws.mint_key import abedrock_api_key, bedrock_api_key
+from ._embed.result import Embeddings
 from ._errors import (
     AccessDeniedError,
+    APIConnectionError,
     APIError,
     AuthenticationError,
     BadRequestError,
-    ConnectionError,
     CredentialsError,
     EventStreamError,
     ModelNotReadyError,
@@ -37,6 +37,8 @@ from ._errors import (
     ValidationError,
 )
 from ._model_spec import ModelSpec, parse_model_spec
+from ._options import ChatOptions, ProviderOptions
+from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
 from ._types import (
     Chunk,
@@ -60,11 +62,14 @@ from ._types import (
 )
 from ._version import __version__
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
+
     from ._client import Client
     from ._stream import AsyncStreamResponse, StreamResponse
 
 __all__ = [
+    "APIConnectionError",
     "APIError",
     "AccessDeniedError",
     "AsyncStreamResponse",
@@ -72,11 +77,12 @@ __all__ = [
     "AwsCredentials",
     "BadRequestError",
     "BearerToken",
+    "ChatOptions",
     "Chunk",
     "Client",
-    "ConnectionError",
     "CredentialsError",
     "DocumentPart",
+    "Embeddings",
     "EventStreamError",
     "FinishChunk",
     "ImagePart",
@@ -85,6 +91,7 @@ __all__ = [
     "ModelSpec",
     "ModelStreamError",
     "ModelTimeoutError",
+    "ProviderOptions",
     "RedactedThinkingPart",
     "ReqbedError",
     "RequestTimeoutError",
@@ -123,10 +130,10 @@ __all__ = [
 ]
 
 _default_lock = _threading.Lock()
-_default: Client | None = None
+_default: "Client | None" = None
 
 
-def default_client() -> Client:
+def default_client() -> "Client":
     """The process-wide client behind the module functions (created on first use)."""
     global _default
     with _default_lock:
@@ -137,37 +144,85 @@ def default_client() -> Client:
         return _default
 
 
-def generate_text(model: str, prompt: Any, **opts: Any) -> Response:
+def generate_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> Response:
     """Call ``model`` (``"bedrock:<model-id>"``) once and return the complete ``Response``.
 
     ``prompt`` is a string or a list of messages; options are documented in docs/options.md.
     """
-    return default_client().generate_text(model, prompt, **opts)
+    return default_client().generate_text(model, _typing.cast(_typing.Any, prompt), **opts)
 
 
-async def agenerate_text(model: str, prompt: Any, **opts: Any) -> Response:
+async def agenerate_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> Response:
     """Async ``generate_text`` (asyncio or trio)."""
-    return await default_client().agenerate_text(model, prompt, **opts)
+    return await default_client().agenerate_text(model, _typing.cast(_typing.Any, prompt), **opts)
 
 
-def stream_text(model: str, prompt: Any, **opts: Any) -> StreamResponse:
+def stream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "StreamResponse":
     """Start a streaming call: iterate chunks, ``.text_stream()``, or ``.response()``."""
-    return default_client().stream_text(model, prompt, **opts)
+    return default_client().stream_text(model, _typing.cast(_typing.Any, prompt), **opts)
 
 
-async def astream_text(model: str, prompt: Any, **opts: Any) -> AsyncStreamResponse:
+async def astream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "AsyncStreamResponse":
     """Async ``stream_text`` (asyncio or trio)."""
-    return await default_client().astream_text(model, prompt, **opts)
+    return await default_client().astream_text(model, _typing.cast(_typing.Any, prompt), **opts)
 
 
-def __getattr__(name: str) -> Any:
+_LAZY_MODULES = {"Client": "_client", "StreamResponse": "_stream", "AsyncStreamResponse": "_stream"}
+#: Old names still importable, with a DeprecationWarning, and kept out of ``__all__``.
+_DEPRECATED = {
+    "ConnectionError": ("APIConnectionError", APIConnectionError),
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
     # httpx (and so the transport, client and streams) is imported on first use, not by ``import reqbed``
-    if name == "Client":
-        from ._client import Client
+    if name in _LAZY_MODULES:
+        import importlib
 
-        return Client
-    if name in ("StreamResponse", "AsyncStreamResponse"):
-        from . import _stream
-
-        return getattr(_stream, name)
+        value = getattr(importlib.import_module(f".{_LAZY_MODULES[name]}", __name__), name)
+        if value.__module__ != __name__:
+            _public_module(value)
+        return value
+    if name in _DEPRECATED:
+        new, value = _DEPRECATED[name]
+        _warnings.warn(
+            f"reqbed.{name} is deprecated (it shadowed the builtin); use reqbed.{new}", DeprecationWarning, stacklevel=2
+        )
+        return value
     raise AttributeError(f"module 'reqbed' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names (and loaded public submodules such as ``reqbed.testing``), not the imports."""
+    names = globals()
+    modules = (n for n, v in names.items() if isinstance(v, type(_typing)) and not n.startswith("_"))
+    return sorted({*__all__, *modules, *(n for n in names if n.startswith("__"))})
+
+
+def _public_module(value: _typing.Any) -> None:
+    """Show ``value`` as ``reqbed.X`` in reprs and tracebacks (as httpx does), not ``reqbed._errors.X``.
+
+    Its own string annotations (``from __future__ import annotations``) are first evaluated where they
+    were written: msgspec and ``typing.get_type_hints`` resolve them in ``__module__``'s namespace,
+    which is about to become this facade's.
+    """
+    import inspect
+    import sys
+
+    if isinstance(value, type) and any(isinstance(h, str) for h in inspect.get_annotations(value).values()):
+        home, own = vars(sys.modules[value.__module__]), dict(vars(value))
+        resolved = {}
+        for key, hint in inspect.get_annotations(value).items():
+            try:
+                resolved[key] = eval(hint, home, own) if isinstance(hint, str) else hint  # noqa: S307 - reqbed's own
+            except NameError:  # a name imported for type checkers only: leave it as written
+                resolved[key] = hint
+        value.__annotations__ = resolved
+    value.__module__ = __name__
+
+
+for _name in __all__:
+    _value = globals().get(_name)
+    if (isinstance(_value, type) or callable(_value)) and str(getattr(_value, "__module__", "")).startswith("reqbed."):
+        _public_module(_value)
+del _name, _value

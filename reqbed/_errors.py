@@ -3,7 +3,7 @@
     ReqbedError                      base; ``str()`` never contains a secret
     ├── ValidationError              bad input, raised before any I/O; ``.field`` names it
     ├── CredentialsError             no usable credentials, or an expired one
-    ├── ConnectionError              could not reach the endpoint (not the builtin)
+    ├── APIConnectionError           could not reach the endpoint
     ├── RequestTimeoutError          reqbed's own connect/read/deadline timeout
     ├── EventStreamError             a corrupt or truncated binary event stream
     └── APIError                     AWS answered with an error (``.status``, ``.code``, ``.request_id``)
@@ -32,11 +32,11 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "APIConnectionError",
     "APIError",
     "AccessDeniedError",
     "AuthenticationError",
     "BadRequestError",
-    "ConnectionError",
     "CredentialsError",
     "EventStreamError",
     "ModelNotReadyError",
@@ -77,8 +77,16 @@ class CredentialsError(ReqbedError):
     """No usable credentials were found, or the ones found cannot be used (expired, malformed)."""
 
 
-class ConnectionError(ReqbedError):
-    """The endpoint could not be reached (DNS, refused, reset, TLS)."""
+class APIConnectionError(ReqbedError):
+    """The endpoint could not be reached (DNS, refused, reset, TLS).
+
+    Named so that it does not shadow the builtin ``ConnectionError``; ``reqbed.ConnectionError``
+    remains as a deprecated alias of this class (the same object).
+    """
+
+
+#: The deprecated name (reqbed 0.1), the same class; kept out of ``__all__``.
+ConnectionError = APIConnectionError
 
 
 class RequestTimeoutError(ReqbedError):

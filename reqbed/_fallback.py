@@ -4,7 +4,7 @@
 order, when the call's own target fails in a way another target may not (docs/reliability.md):
 
 - ``ThrottlingError`` (including ``ServiceQuotaExceededException``), ``ModelNotReadyError``,
-  ``ServiceUnavailableError``, ``ServerError``, ``ConnectionError``: after that target's retries
+  ``ServiceUnavailableError``, ``ServerError``, ``APIConnectionError``: after that target's retries
   are used up;
 - ``ResourceNotFoundError`` and ``AccessDeniedError``: the model does not exist, or is not
   enabled, in that region or account: at once (these are never retried).
@@ -32,7 +32,7 @@ import msgspec
 
 from ._errors import (
     AccessDeniedError,
-    ConnectionError,
+    APIConnectionError,
     ModelNotReadyError,
     ReqbedError,
     RequestTimeoutError,
@@ -61,7 +61,7 @@ FALLBACK_ERRORS: tuple[type[ReqbedError], ...] = (
     ModelNotReadyError,
     ServiceUnavailableError,
     ServerError,
-    ConnectionError,
+    APIConnectionError,
     ResourceNotFoundError,
     AccessDeniedError,
 )

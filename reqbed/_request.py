@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from . import _options
 from ._aws.secret import shown
 from ._errors import ValidationError
 from ._json_check import check_json_value
@@ -58,7 +59,10 @@ _REDACTED = _Redacted()
 
 
 class ProviderOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """``provider_options``: credentials, routing and family extras. ``repr`` hides secrets."""
+    """``provider_options`` validated: credentials, routing and family extras. ``repr`` hides secrets.
+
+    Its fields are exactly the keys of the public ``reqbed.ProviderOptions`` TypedDict
+    (``_options.ProviderOptions``; a test keeps the two equal)."""
 
     # credentials (see docs/credentials.md)
     api_key: str | None = None
@@ -333,24 +337,9 @@ def _check_json_inputs(prompt: Any, opts: Mapping[str, Any], po_raw: Any) -> Non
         check_json_value(value, f"provider_options.{name}")
 
 
-_KNOWN_OPTS = frozenset(
-    {
-        "system",
-        "max_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "stop",
-        "tools",
-        "tool_choice",
-        "thinking",
-        "reasoning_effort",
-        "provider_options",
-        "timeout",
-        "max_retries",
-        "fallbacks",  # validated target by target in _fallback.plan_targets
-    }
-)
+#: The option names ``build_chat_request`` takes: the keys of ``_options.ChatOptions`` (one list;
+#: ``fallbacks`` is validated target by target in ``_fallback.plan_targets``).
+_KNOWN_OPTS = frozenset(_options.ChatOptions.__optional_keys__)
 
 
 def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stream: bool = False) -> ChatRequest:

@@ -11,7 +11,7 @@ What is retried (and only while no content has reached the caller):
   stream's first frame), except ``ServiceQuotaExceededException`` (a quota: waiting seconds does
   not lift it; it goes to the fallbacks instead);
 - ``ModelNotReadyError``, ``ServiceUnavailableError`` (503), ``ServerError`` (500 and other 5xx);
-- ``ConnectionError``: Bedrock model calls have no side effect but their cost, so reqbed treats
+- ``APIConnectionError``: Bedrock model calls have no side effect but their cost, so reqbed treats
   them as idempotent and retries a connection that failed, was reset or closed without an answer
   even when the request may have reached AWS (the worst case is paying for an answer twice;
   ``max_retries=0`` turns this off).
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ._errors import (
-    ConnectionError,
+    APIConnectionError,
     ModelNotReadyError,
     ReqbedError,
     RequestTimeoutError,
@@ -54,7 +54,7 @@ _RETRYABLE: tuple[type[ReqbedError], ...] = (
     ModelNotReadyError,
     ServiceUnavailableError,
     ServerError,
-    ConnectionError,
+    APIConnectionError,
 )
 #: Throttling codes that name a quota, not a rate: retrying within the call cannot help.
 _QUOTA_CODES = frozenset({"ServiceQuotaExceededException"})

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._aws.secret import SignedHeaders
-from ._errors import ConnectionError, CredentialsError, RequestTimeoutError, ValidationError
+from ._errors import APIConnectionError, CredentialsError, RequestTimeoutError, ValidationError
 
 __all__ = [
     "SIGN_EXTENSION",
@@ -87,7 +87,7 @@ class AsyncSigningTransport(httpx.AsyncBaseTransport):
 
 
 class translate_transport_errors:
-    """httpx's exceptions -> reqbed's (``RequestTimeoutError``, ``ConnectionError``, ...).
+    """httpx's exceptions -> reqbed's (``RequestTimeoutError``, ``APIConnectionError``, ...).
 
     Runs around every network read of a stream: a plain class (not a generator context manager),
     so entering and leaving cost next to nothing unless an error happens.
@@ -108,12 +108,12 @@ class translate_transport_errors:
         if isinstance(e, httpx.TimeoutException):
             raise RequestTimeoutError(f"{type(e).__name__} talking to {_host(url)}") from None
         if isinstance(e, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
-            raise ConnectionError(f"could not talk to {_host(url)}: {type(e).__name__}: {e}") from None
+            raise APIConnectionError(f"could not talk to {_host(url)}: {type(e).__name__}: {e}") from None
         if isinstance(e, httpx.LocalProtocolError):
             # Its message quotes the offending header value, which may hold a credential: never echoed.
             raise ValidationError(f"the request to {_host(url)} could not be sent: an invalid header value") from None
         if isinstance(e, httpx.DecodingError):
-            raise ConnectionError(f"could not decode the answer from {_host(url)}: {type(e).__name__}") from None
+            raise APIConnectionError(f"could not decode the answer from {_host(url)}: {type(e).__name__}") from None
 
 
 def _host(url: str) -> str:

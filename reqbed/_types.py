@@ -7,7 +7,7 @@ chunk has a ``.type``.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, ClassVar, Literal, Union
 
 import msgspec
 
@@ -40,15 +40,14 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "stop_s
 
 
 class _Part(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
-    @property
-    def type(self) -> str:
-        tag = type(self).__struct_config__.tag
-        assert isinstance(tag, str)
-        return tag
+    """Each part declares ``type``, its tag, as a ``ClassVar[Literal[...]]`` (not a field: msgspec
+    writes and reads the tag itself), so ``if part.type == "text": part.text`` narrows for type checkers."""
 
 
 class TextPart(_Part, tag="text"):
     """Plain text. ``cache_control`` (Anthropic-style ``{"type": "ephemeral"}``) marks a cache point."""
+
+    type: ClassVar[Literal["text"]] = "text"
 
     text: str
     cache_control: dict[str, Any] | None = None
@@ -57,12 +56,16 @@ class TextPart(_Part, tag="text"):
 class ImagePart(_Part, tag="image"):
     """An image: raw bytes and their media type (``image/png``, ``image/jpeg``, ``image/gif``, ``image/webp``)."""
 
+    type: ClassVar[Literal["image"]] = "image"
+
     data: bytes
     media_type: str
 
 
 class DocumentPart(_Part, tag="document"):
     """A document: raw bytes, ``format`` (pdf, csv, doc, docx, xls, xlsx, html, txt, md) and a name."""
+
+    type: ClassVar[Literal["document"]] = "document"
 
     data: bytes
     format: str
@@ -72,6 +75,8 @@ class DocumentPart(_Part, tag="document"):
 class ToolCall(_Part, tag="tool_call"):
     """A call the model made to a tool; ``arguments`` is the parsed JSON object."""
 
+    type: ClassVar[Literal["tool_call"]] = "tool_call"
+
     id: str
     name: str
     arguments: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -79,6 +84,8 @@ class ToolCall(_Part, tag="tool_call"):
 
 class ToolResultPart(_Part, tag="tool_result"):
     """The result of a tool call, sent back to the model."""
+
+    type: ClassVar[Literal["tool_result"]] = "tool_result"
 
     tool_call_id: str
     content: str | list[TextPart | ImagePart | DocumentPart]
@@ -88,12 +95,16 @@ class ToolResultPart(_Part, tag="tool_result"):
 class ThinkingPart(_Part, tag="thinking"):
     """The model's visible reasoning; ``signature`` must be replayed unchanged in later turns."""
 
+    type: ClassVar[Literal["thinking"]] = "thinking"
+
     text: str
     signature: str | None = None
 
 
 class RedactedThinkingPart(_Part, tag="redacted_thinking"):
     """Reasoning the provider encrypted; replayed unchanged."""
+
+    type: ClassVar[Literal["redacted_thinking"]] = "redacted_thinking"
 
     data: str
 
@@ -148,15 +159,14 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
-    @property
-    def type(self) -> str:
-        tag = type(self).__struct_config__.tag
-        assert isinstance(tag, str)
-        return tag
+    """Each chunk declares ``type``, its tag, as a ``ClassVar[Literal[...]]`` (see ``_Part``), so
+    ``if chunk.type == "text": chunk.text`` narrows ``Chunk`` for mypy and pyright."""
 
 
 class TextChunk(_Chunk, frozen=True, tag="text"):
     """A fragment of the answer's text."""
+
+    type: ClassVar[Literal["text"]] = "text"
 
     text: str
 
@@ -165,6 +175,8 @@ class ThinkingChunk(_Chunk, frozen=True, tag="thinking"):
     """A fragment of the model's reasoning. ``signature`` arrives on its own, with empty text;
     ``redacted`` carries encrypted reasoning to replay unchanged (text is then empty)."""
 
+    type: ClassVar[Literal["thinking"]] = "thinking"
+
     text: str
     signature: str | None = None
     redacted: str | None = None
@@ -172,6 +184,8 @@ class ThinkingChunk(_Chunk, frozen=True, tag="thinking"):
 
 class ToolCallDeltaChunk(_Chunk, frozen=True, tag="tool_call_delta"):
     """A fragment of a tool call: ``id``/``name`` on the first one, then argument JSON fragments."""
+
+    type: ClassVar[Literal["tool_call_delta"]] = "tool_call_delta"
 
     index: int
     id: str | None = None
@@ -182,6 +196,8 @@ class ToolCallDeltaChunk(_Chunk, frozen=True, tag="tool_call_delta"):
 class ToolCallChunk(_Chunk, frozen=True, tag="tool_call"):
     """A completed tool call with parsed arguments."""
 
+    type: ClassVar[Literal["tool_call"]] = "tool_call"
+
     index: int
     tool_call: ToolCall
 
@@ -189,11 +205,15 @@ class ToolCallChunk(_Chunk, frozen=True, tag="tool_call"):
 class UsageChunk(_Chunk, frozen=True, tag="usage"):
     """Token usage, usually near the end of the stream."""
 
+    type: ClassVar[Literal["usage"]] = "usage"
+
     usage: Usage
 
 
 class FinishChunk(_Chunk, frozen=True, tag="finish"):
     """The last chunk of a complete stream."""
+
+    type: ClassVar[Literal["finish"]] = "finish"
 
     finish_reason: FinishReason
 

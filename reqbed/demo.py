@@ -44,7 +44,7 @@ def _aws_configured() -> bool:
 
 
 @contextlib.contextmanager
-def _target(use_aws: bool, region: str) -> Iterator[dict[str, Any]]:
+def _target(use_aws: bool, region: str) -> Iterator[reqbed.ProviderOptions]:
     if use_aws:
         yield {"region": region}
         return
@@ -71,7 +71,7 @@ def _show(title: str, resp: reqbed.Response, started: float) -> None:
     )
 
 
-def run(model: str, po: dict[str, Any]) -> None:
+def run(model: str, po: reqbed.ProviderOptions) -> None:
     t = time.perf_counter()
     resp = reqbed.generate_text(
         model, "Say hello to reqbed in one short sentence.", max_tokens=200, provider_options=po

@@ -52,7 +52,7 @@ CASES = [
     Case("validation (400)", "validation", error=reqbed.BadRequestError),
     Case("model_timeout (408)", "model_timeout", error=reqbed.ModelTimeoutError),
     Case("drop (no answer) once", "drop", attempts=2),
-    Case("drop (no answer), persistent", "drop", times=3, error=reqbed.ConnectionError, attempts=3),
+    Case("drop (no answer), persistent", "drop", times=3, error=reqbed.APIConnectionError, attempts=3),
     Case("stall (read timeout)", "stall", error=reqbed.RequestTimeoutError),
     Case("slow (0.02 s per event)", "slow", params={"delay": 0.02}),
     Case("throttling frame first", "exception_frame", params={"after": 0}, attempts=2, stream_only=True),

@@ -487,7 +487,7 @@ async def test_cancel_while_waiting_for_bytes_releases_the_connection(emulator: 
 
 def test_stream_connection_errors_are_reqbed_errors(emulator: Emulator, client: reqbed.Client) -> None:
     emulator.inject("drop")
-    with pytest.raises(reqbed.ConnectionError):
+    with pytest.raises(reqbed.APIConnectionError):
         client.stream_text(MODEL, "dropped", provider_options=po(emulator), max_retries=0)
     assert in_flight(sync_pool(client)) == 0
 

@@ -287,13 +287,13 @@ def test_tree_shape() -> None:
     for cls in (*api, e.ModelTimeoutError, e.ModelStreamError, e.ServiceUnavailableError, e.ServerError):
         assert issubclass(cls, e.APIError)
         assert not issubclass(cls, e.AuthenticationError)
-    for cls in (e.ValidationError, e.CredentialsError, e.ConnectionError, e.RequestTimeoutError, e.EventStreamError):
+    for cls in (e.ValidationError, e.CredentialsError, e.APIConnectionError, e.RequestTimeoutError, e.EventStreamError):
         assert issubclass(cls, e.ReqbedError)
         assert not issubclass(cls, e.APIError)
     assert issubclass(e.ValidationError, ValueError)
-    # reqbed's ConnectionError / timeout are its own, not the builtins (OSError subclasses)
-    assert e.ConnectionError is not builtins.ConnectionError
-    assert not issubclass(e.ConnectionError, OSError)
+    # reqbed's connection error / timeout are its own, not the builtins (OSError subclasses)
+    assert e.APIConnectionError is not builtins.ConnectionError
+    assert not issubclass(e.APIConnectionError, OSError)
     assert not issubclass(e.RequestTimeoutError, OSError)
 
 

@@ -258,7 +258,7 @@ def test_the_documented_fallback_errors() -> None:
         reqbed.ModelNotReadyError,
         reqbed.ServiceUnavailableError,
         reqbed.ServerError,
-        reqbed.ConnectionError,
+        reqbed.APIConnectionError,
         reqbed.ResourceNotFoundError,
         reqbed.AccessDeniedError,
     }

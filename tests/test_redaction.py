@@ -184,7 +184,7 @@ def _closed_port() -> int:
 def test_unreachable_endpoint(logs: pytest.LogCaptureFixture) -> None:
     po = {"endpoint_url": f"http://127.0.0.1:{_closed_port()}", "access_key_id": AKID, "secret_access_key": SECRET,
           "session_token": TOKEN}  # fmt: skip
-    with reqbed.Client() as client, pytest.raises(reqbed.ConnectionError) as info:
+    with reqbed.Client() as client, pytest.raises(reqbed.APIConnectionError) as info:
         client.generate_text(MODEL, "hi", provider_options=po, max_retries=0)
     clean_error(info.value)
     logging.getLogger("reqbed").debug("capture check")  # the fixture insists something was logged

@@ -51,7 +51,7 @@ class FakeClock:
         map_api_error(502, {}, b""),
         map_api_error(None, {"x-amzn-errortype": "throttlingException"}, b"{}"),  # a stream's exception frame
         map_api_error(None, {"x-amzn-errortype": "serviceUnavailableException"}, b"{}"),
-        reqbed.ConnectionError("could not talk to host"),
+        reqbed.APIConnectionError("could not talk to host"),
     ],
     ids=repr,
 )
@@ -181,7 +181,7 @@ def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def test_loop_retries_then_succeeds(slept: list[float]) -> None:
-    errors = [api_error(429, "ThrottlingException"), reqbed.ConnectionError("reset")]
+    errors = [api_error(429, "ThrottlingException"), reqbed.APIConnectionError("reset")]
     calls: list[str] = []
 
     def once(t: Target, d: Deadline) -> str:

@@ -184,7 +184,7 @@ def server_error_bearer(emu: Emulator, marker: str) -> tuple[dict[str, Any], typ
 
 def dropped(emu: Emulator, marker: str) -> tuple[dict[str, Any], type[BaseException]]:
     emu.inject("drop", 3, match=marker)
-    return {"provider_options": sigv4(emu)}, reqbed.ConnectionError
+    return {"provider_options": sigv4(emu)}, reqbed.APIConnectionError
 
 
 def read_timeout(emu: Emulator, marker: str) -> tuple[dict[str, Any], type[BaseException]]:
@@ -201,7 +201,7 @@ def refused(emu: Emulator, marker: str) -> tuple[dict[str, Any], type[BaseExcept
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    return {"provider_options": sigv4(emu, endpoint_url=f"http://127.0.0.1:{port}")}, reqbed.ConnectionError
+    return {"provider_options": sigv4(emu, endpoint_url=f"http://127.0.0.1:{port}")}, reqbed.APIConnectionError
 
 
 def fallbacks_all_fail(emu: Emulator, marker: str) -> tuple[dict[str, Any], type[BaseException]]:
@@ -298,8 +298,8 @@ def test_the_checker_finds_a_secret_deep_in_the_chain() -> None:
         try:
             raise inner
         except ValueError:
-            raise reqbed.ConnectionError("wrapped") from None  # context kept, display suppressed
-    except reqbed.ConnectionError as e:
+            raise reqbed.APIConnectionError("wrapped") from None  # context kept, display suppressed
+    except reqbed.APIConnectionError as e:
         outer = e
     with pytest.raises(AssertionError, match="leaks a secret"):
         assert_clean_error(outer)

@@ -165,7 +165,7 @@ def test_connection_refused_is_retried_then_a_connection_error(monkeypatch: pyte
     slept: list[float] = []
     monkeypatch.setattr(_fallback, "sleep_sync", slept.append)
     opts = {"endpoint_url": f"http://127.0.0.1:{port}", "region": "us-east-1", "api_key": "ABSKexample"}
-    with client() as c, pytest.raises(reqbed.ConnectionError, match=r"could not talk to 127\.0\.0\.1"):
+    with client() as c, pytest.raises(reqbed.APIConnectionError, match=r"could not talk to 127\.0\.0\.1"):
         c.generate_text(MODEL, "hello", provider_options=opts)
     assert len(slept) == 2  # the default two retries
 

@@ -4,8 +4,10 @@ Adding a family:
 1. write ``reqbed/_families/<vendor>.py`` with a formatter implementing ``Formatter``
    (``build_body``, ``parse_response``, ``stream_parser``), if the vendor has a native
    ``/invoke`` body worth using;
-2. add a capabilities function in ``capabilities.py``;
+2. add a capabilities function in ``capabilities.py`` and its line in ``capabilities.BY_FAMILY``;
 3. register it with one line in ``FAMILIES`` below.
+The family modules never import this registry back (data flows down: ``capabilities_of`` lives
+in ``capabilities.py``).
 Vendors absent from ``FAMILIES`` are served through Converse with default capabilities.
 
 The endpoint rule (``choose_formatter``), documented in docs/endpoints.md:
@@ -19,7 +21,7 @@ The endpoint rule (``choose_formatter``), documented in docs/endpoints.md:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._errors import ValidationError
 from . import anthropic, cohere, meta
@@ -39,41 +41,42 @@ __all__ = ["CONVERSE", "FAMILIES", "Capabilities", "Family", "Formatter", "choos
 
 CONVERSE = ConverseFormatter()
 
+
+def _family(name: str, **native: Any) -> Family:
+    return Family(name=name, capabilities=caps.BY_FAMILY.get(name, caps.default), **native)
+
+
 FAMILIES: dict[str, Family] = {
-    "anthropic": Family(
-        name="anthropic",
-        capabilities=caps.anthropic,
+    "anthropic": _family(
+        "anthropic",
         native=AnthropicFormatter(),
         native_tools=True,
         native_stream_tools=True,
         native_accepts=anthropic.accepts,
     ),
-    "meta": Family(
-        name="meta",
-        capabilities=caps.meta,
+    "meta": _family(
+        "meta",
         native=MetaFormatter(),
         native_tools=False,
         native_stream_tools=False,
         native_accepts=meta.accepts,
     ),
-    "cohere": Family(
-        name="cohere",
-        capabilities=caps.cohere,
+    "cohere": _family(
+        "cohere",
         native=CohereFormatter(),
         native_tools=True,
         native_stream_tools=True,
         native_accepts=cohere.accepts,
     ),
-    "openai": Family(
-        name="openai",
-        capabilities=caps.openai,
+    "openai": _family(
+        "openai",
         native=OpenAIFormatter(),
         native_tools=True,
         native_stream_tools=False,
     ),
-    "amazon": Family(name="amazon", capabilities=caps.amazon),
-    "mistral": Family(name="mistral", capabilities=caps.mistral),
-    "deepseek": Family(name="deepseek", capabilities=caps.deepseek),
+    "amazon": _family("amazon"),
+    "mistral": _family("mistral"),
+    "deepseek": _family("deepseek"),
 }
 
 _DEFAULT = Family(name="other", capabilities=caps.default)

@@ -1,10 +1,15 @@
-"""Helpers shared by the formatters: capability checks, thinking rules, tool-history names."""
+"""Helpers shared by the formatters: capability checks, thinking rules, tool-history names, token
+counts and Bedrock's invocation metrics, and copying set options onto a body.
+
+Nothing here imports the registry (``reqbed._families``): the registry imports the formatters,
+which import this module, so data flows down only.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._errors import ModelStreamError, ReqbedError, ValidationError
 from .._types import (
@@ -14,21 +19,25 @@ from .._types import (
     TextPart,
     ToolCall,
     ToolResultPart,
+    Usage,
 )
 from ._base import Capabilities
+from .capabilities import capabilities_of
 
 if TYPE_CHECKING:
-    from .._model_spec import ModelSpec
-    from .._request import ChatRequest
+    from .._request import ChatRequest, GenerationOptions
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
+    "INVOCATION_METRICS",
     "SHAPE_ERRORS",
     "bad_body",
     "capabilities_of",
     "check_capabilities",
     "check_thinking",
+    "copy_options",
     "history_tool_names",
+    "invocation_metrics_usage",
     "shape_error",
     "token_count",
     "unexpected_shapes",
@@ -36,12 +45,6 @@ __all__ = [
 
 #: ``max_tokens`` sent when a family's API requires one and the caller gave none.
 DEFAULT_MAX_TOKENS = 4096
-
-
-def capabilities_of(spec: ModelSpec) -> Capabilities:
-    from . import family_for  # the registry imports the formatters, which import this module
-
-    return family_for(spec).capabilities(spec)
 
 
 def _refuse(what: str, req: ChatRequest, field: str) -> ValidationError:
@@ -159,8 +162,48 @@ def shape_error(what: str, error: BaseException) -> ModelStreamError:
 
 
 def token_count(value: object) -> int:
-    """A token count from a provider's JSON: an int, else 0 (never a bool, a string or a crash)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    """A token count from a provider's JSON: a non-negative int, else 0 (never a bool, a float,
+    a string or a crash). Every family's usage parsing reads counts through this one function."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+#: The object Bedrock appends to the last chunk of every ``/invoke`` stream (every family).
+INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
+
+
+def invocation_metrics_usage(metrics: object) -> Usage | None:
+    """``amazon-bedrock-invocationMetrics`` -> ``Usage``; ``None`` when it is absent or not an object.
+
+    Its cache counts (``cacheRead``/``cacheWriteInputTokenCount``, Claude only) are kept apart from
+    ``input_tokens``, as everywhere in reqbed; ``total_tokens`` counts all four.
+    """
+    if not isinstance(metrics, dict):
+        return None
+    inp, out = token_count(metrics.get("inputTokenCount")), token_count(metrics.get("outputTokenCount"))
+    read = token_count(metrics.get("cacheReadInputTokenCount"))
+    write = token_count(metrics.get("cacheWriteInputTokenCount"))
+    return Usage(
+        input_tokens=inp,
+        output_tokens=out,
+        total_tokens=inp + out + read + write,
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )
+
+
+#: A family's ``(GenerationOptions attribute, body key)`` pairs, in body order.
+OptionTable = Sequence[tuple[str, str]]
+
+
+def copy_options(body: dict[str, Any], opts: GenerationOptions, table: OptionTable) -> dict[str, Any]:
+    """Copy each option the caller set (not ``None``, not an empty list) onto ``body`` under the
+    family's own key; lists are copied. Returns ``body``."""
+    for attr, key in table:
+        value = getattr(opts, attr)
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        body[key] = list(value) if isinstance(value, list) else value
+    return body
 
 
 def bad_body(what: str) -> ModelStreamError:

@@ -228,6 +228,15 @@ def _max_tokens(req: ChatRequest) -> int:
     return _common.DEFAULT_MAX_TOKENS
 
 
+#: GenerationOptions attribute -> Messages body key (max_tokens is always sent: see ``_max_tokens``)
+_OPTIONS: _common.OptionTable = (
+    ("temperature", "temperature"),
+    ("top_p", "top_p"),
+    ("top_k", "top_k"),
+    ("stop", "stop_sequences"),
+)
+
+
 class AnthropicFormatter:
     """Formatter for Claude's Messages body on ``/invoke`` and ``/invoke-with-response-stream``."""
 
@@ -250,14 +259,7 @@ class AnthropicFormatter:
         if system:
             body["system"] = system
         body["messages"] = messages
-        if opts.temperature is not None:  # its range is a capability, checked before the body is built
-            body["temperature"] = opts.temperature
-        if opts.top_p is not None:
-            body["top_p"] = opts.top_p
-        if opts.top_k is not None:
-            body["top_k"] = opts.top_k
-        if opts.stop:
-            body["stop_sequences"] = list(opts.stop)
+        _common.copy_options(body, opts, _OPTIONS)  # temperature's range is a capability, checked before
         tools = _tools(req)
         if tools:
             body["tools"] = tools

@@ -52,7 +52,6 @@ _STOP_REASONS: dict[str, FinishReason] = {
     "pause_turn": "length",
     "model_context_window_exceeded": "length",
 }
-_METRICS = "amazon-bedrock-invocationMetrics"
 _decode = msgspec.json.Decoder().decode
 
 
@@ -209,18 +208,18 @@ class AnthropicStreamParser:
     def _message_stop(self, data: dict[str, Any]) -> list[Chunk]:
         if self._stop is None:
             raise _common.bad_body("message_stop arrived before a message_delta with the stop reason")
-        metrics = data.get(_METRICS)
         usage = dict(self._usage)
-        if isinstance(metrics, dict):
+        metrics = _common.invocation_metrics_usage(data.get(_common.INVOCATION_METRICS))
+        if metrics is not None:
             # Bedrock's own counts fill whatever Anthropic's events left out.
-            for ours, theirs in (
-                ("input_tokens", "inputTokenCount"),
-                ("output_tokens", "outputTokenCount"),
-                ("cache_read_input_tokens", "cacheReadInputTokenCount"),
-                ("cache_creation_input_tokens", "cacheWriteInputTokenCount"),
+            for ours, count in (
+                ("input_tokens", metrics.input_tokens),
+                ("output_tokens", metrics.output_tokens),
+                ("cache_read_input_tokens", metrics.cache_read_tokens),
+                ("cache_creation_input_tokens", metrics.cache_write_tokens),
             ):
-                if ours not in usage and _common.token_count(metrics.get(theirs)):
-                    usage[ours] = _common.token_count(metrics.get(theirs))
+                if ours not in usage and count:
+                    usage[ours] = count
         return [UsageChunk(usage=anthropic_usage(usage)), FinishChunk(finish_reason=self._stop)]
 
     def finish(self) -> list[Chunk]:

@@ -6,6 +6,7 @@ Sources: AWS's "Supported models and model features" table for the Converse API.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ._base import Capabilities
@@ -13,7 +14,18 @@ from ._base import Capabilities
 if TYPE_CHECKING:
     from .._model_spec import ModelSpec
 
-__all__ = ["amazon", "anthropic", "cohere", "deepseek", "default", "meta", "mistral", "openai"]
+__all__ = [
+    "BY_FAMILY",
+    "amazon",
+    "anthropic",
+    "capabilities_of",
+    "cohere",
+    "deepseek",
+    "default",
+    "meta",
+    "mistral",
+    "openai",
+]
 
 
 def _base(spec: ModelSpec) -> str:
@@ -90,3 +102,21 @@ def deepseek(spec: ModelSpec) -> Capabilities:
 
 def default(spec: ModelSpec) -> Capabilities:
     return Capabilities(tools=True, streaming_tools=True, images=False, documents=False)
+
+
+#: Family name (``ModelSpec.family``) -> its capabilities function; other families get ``default``.
+#: The registry (``reqbed._families.FAMILIES``) takes each family's function from here.
+BY_FAMILY: dict[str, Callable[[ModelSpec], Capabilities]] = {
+    "anthropic": anthropic,
+    "meta": meta,
+    "cohere": cohere,
+    "openai": openai,
+    "amazon": amazon,
+    "mistral": mistral,
+    "deepseek": deepseek,
+}
+
+
+def capabilities_of(spec: ModelSpec) -> Capabilities:
+    """What the model named by ``spec`` can do."""
+    return BY_FAMILY.get(spec.family or "", default)(spec)

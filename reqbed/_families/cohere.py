@@ -193,6 +193,16 @@ def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
         raise ValidationError(f"must be between {lo} and {hi} for Command R, got {value}", field=name)
 
 
+#: GenerationOptions attribute -> Cohere chat body key
+_OPTIONS: _common.OptionTable = (
+    ("max_tokens", "max_tokens"),
+    ("temperature", "temperature"),
+    ("top_p", "p"),
+    ("top_k", "k"),
+    ("stop", "stop_sequences"),
+)
+
+
 class CohereFormatter:
     """Formatter for Command R / R+'s chat body on ``/invoke`` and ``/invoke-with-response-stream``."""
 
@@ -246,16 +256,7 @@ class CohereFormatter:
             body["tool_results"] = results
         _check_range("top_p", opts.top_p, 0.01, 0.99)
         _check_range("top_k", opts.top_k, 0, 500)
-        if opts.max_tokens is not None:
-            body["max_tokens"] = opts.max_tokens
-        if opts.temperature is not None:
-            body["temperature"] = opts.temperature
-        if opts.top_p is not None:
-            body["p"] = opts.top_p
-        if opts.top_k is not None:
-            body["k"] = opts.top_k
-        if opts.stop:
-            body["stop_sequences"] = list(opts.stop)
+        _common.copy_options(body, opts, _OPTIONS)
         body.update(po.additional_model_request_fields or {})
         return body
 
@@ -344,15 +345,8 @@ class CohereStreamParser:
             response: dict[str, Any] = data["response"] if isinstance(data.get("response"), dict) else {}
             self._generation_id = self._generation_id or _generation_id(response)
             out = [] if self._calls else self._emit_calls(response.get("tool_calls"))
-            metrics = data.get("amazon-bedrock-invocationMetrics")
-            if isinstance(metrics, dict):
-                inp, outp = (
-                    _common.token_count(metrics.get("inputTokenCount")),
-                    _common.token_count(metrics.get("outputTokenCount")),
-                )
-                usage = Usage(input_tokens=inp, output_tokens=outp, total_tokens=inp + outp)
-            else:
-                usage = meta_usage(response.get("meta"))
+            usage = _common.invocation_metrics_usage(data.get(_common.INVOCATION_METRICS))
+            usage = usage or meta_usage(response.get("meta"))
             reason = data.get("finish_reason") or response.get("finish_reason")
             out.append(UsageChunk(usage=usage))
             out.append(FinishChunk(finish_reason=cohere_finish_reason(reason, self._calls > 0)))

@@ -221,6 +221,10 @@ def _tool_config(req: ChatRequest) -> dict[str, Any] | None:
     return config
 
 
+#: GenerationOptions attribute -> ``inferenceConfig`` key (maxTokens and temperature need rules of their own)
+_INFERENCE: _common.OptionTable = (("top_p", "topP"), ("stop", "stopSequences"))
+
+
 class ConverseFormatter:
     """Formatter for ``/converse`` and ``/converse-stream``."""
 
@@ -253,10 +257,7 @@ class ConverseFormatter:
                     f"Converse accepts a temperature between 0 and 1, got {opts.temperature}", field="temperature"
                 )
             inference["temperature"] = opts.temperature
-        if opts.top_p is not None:
-            inference["topP"] = opts.top_p
-        if opts.stop:
-            inference["stopSequences"] = list(opts.stop)
+        _common.copy_options(inference, opts, _INFERENCE)
         if inference:
             body["inferenceConfig"] = inference
         tool_config = _tool_config(req)
@@ -340,13 +341,14 @@ class ConverseFormatter:
 def converse_usage(u: Any) -> Usage:
     if not isinstance(u, dict):
         return Usage()
-    inp, out = int(u.get("inputTokens") or 0), int(u.get("outputTokens") or 0)
+    count = _common.token_count
+    inp, out = count(u.get("inputTokens")), count(u.get("outputTokens"))
     return Usage(
         input_tokens=inp,
         output_tokens=out,
-        total_tokens=int(u.get("totalTokens") or inp + out),
-        cache_read_tokens=int(u.get("cacheReadInputTokens") or u.get("cacheReadInputTokenCount") or 0),
-        cache_write_tokens=int(u.get("cacheWriteInputTokens") or u.get("cacheWriteInputTokenCount") or 0),
+        total_tokens=count(u.get("totalTokens")) or inp + out,
+        cache_read_tokens=count(u.get("cacheReadInputTokens")) or count(u.get("cacheReadInputTokenCount")),
+        cache_write_tokens=count(u.get("cacheWriteInputTokens")) or count(u.get("cacheWriteInputTokenCount")),
     )
 
 

@@ -121,9 +121,12 @@ def llama3_prompt(req: ChatRequest) -> str:
 
 
 def _usage(prompt_tokens: Any, generation_tokens: Any) -> Usage:
-    inp = prompt_tokens if isinstance(prompt_tokens, int) else 0
-    out = generation_tokens if isinstance(generation_tokens, int) else 0
+    inp, out = _common.token_count(prompt_tokens), _common.token_count(generation_tokens)
     return Usage(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
+
+
+#: GenerationOptions attribute -> Llama body key
+_OPTIONS: _common.OptionTable = (("max_tokens", "max_gen_len"), ("temperature", "temperature"), ("top_p", "top_p"))
 
 
 def meta_finish_reason(reason: Any) -> FinishReason:
@@ -150,13 +153,7 @@ class MetaFormatter:
             raise ValidationError("Llama's native body has no stop sequences; leave use_converse unset", field="stop")
         if opts.top_k is not None:
             raise ValidationError("Llama's native body has no top_k", field="top_k")
-        body: dict[str, Any] = {"prompt": llama3_prompt(req)}
-        if opts.max_tokens is not None:
-            body["max_gen_len"] = opts.max_tokens
-        if opts.temperature is not None:
-            body["temperature"] = opts.temperature
-        if opts.top_p is not None:
-            body["top_p"] = opts.top_p
+        body = _common.copy_options({"prompt": llama3_prompt(req)}, opts, _OPTIONS)
         body.update(po.additional_model_request_fields or {})
         return body
 
@@ -196,18 +193,14 @@ class MetaStreamParser:
         piece = data.get("generation")
         if isinstance(piece, str) and piece:
             out.append(TextChunk(text=piece))
-        if isinstance(data.get("prompt_token_count"), int):
+        if _common.token_count(data.get("prompt_token_count")):
             self._prompt_tokens = data["prompt_token_count"]
-        if isinstance(data.get("generation_token_count"), int):
+        if _common.token_count(data.get("generation_token_count")):
             self._generation_tokens = data["generation_token_count"]
         if data.get("stop_reason"):
             self._done = True
-            metrics = data.get("amazon-bedrock-invocationMetrics")
-            if isinstance(metrics, dict):
-                usage = _usage(metrics.get("inputTokenCount"), metrics.get("outputTokenCount"))
-            else:
-                usage = _usage(self._prompt_tokens, self._generation_tokens)
-            out.append(UsageChunk(usage=usage))
+            usage = _common.invocation_metrics_usage(data.get(_common.INVOCATION_METRICS))
+            out.append(UsageChunk(usage=usage or _usage(self._prompt_tokens, self._generation_tokens)))
             out.append(FinishChunk(finish_reason=meta_finish_reason(data["stop_reason"])))
         return out
 

@@ -94,7 +94,7 @@ class _ChunkEvent(msgspec.Struct):
     id: str | None = None
     choices: list[_Choice] | None = None
     usage: dict[str, Any] | None = None
-    metrics: dict[str, Any] | None = msgspec.field(default=None, name="amazon-bedrock-invocationMetrics")
+    metrics: dict[str, Any] | None = msgspec.field(default=None, name=_common.INVOCATION_METRICS)
 
 
 _decode_chunk = msgspec.json.Decoder(_ChunkEvent).decode
@@ -114,12 +114,6 @@ def openai_usage(u: Any) -> Usage:
     return Usage(
         input_tokens=inp, output_tokens=out, total_tokens=_common.token_count(u.get("total_tokens")) or inp + out
     )
-
-
-def metrics_usage(m: dict[str, Any]) -> Usage:
-    """``amazon-bedrock-invocationMetrics`` (the last chunk of every /invoke stream)."""
-    inp, out = _common.token_count(m.get("inputTokenCount")), _common.token_count(m.get("outputTokenCount"))
-    return Usage(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
 
 
 def _partial_tag(buf: str, tag: str) -> int:
@@ -245,6 +239,16 @@ def _tool_choice(choice: str | None) -> Any:
     return {"type": "function", "function": {"name": choice}}
 
 
+#: GenerationOptions attribute -> chat-completions key (the tools and tool_choice go between the two)
+_SAMPLING: _common.OptionTable = (
+    ("max_tokens", "max_tokens"),
+    ("temperature", "temperature"),
+    ("top_p", "top_p"),
+    ("stop", "stop"),
+)
+_REASONING: _common.OptionTable = (("reasoning_effort", "reasoning_effort"),)
+
+
 class OpenAIFormatter:
     """Formatter for gpt-oss's chat-completions body on ``/invoke`` and ``/invoke-with-response-stream``."""
 
@@ -259,15 +263,7 @@ class OpenAIFormatter:
                 "provider_options.additional_model_request_fields if your deployment accepts it",
                 field="top_k",
             )
-        body: dict[str, Any] = {"messages": _messages(req)}
-        if opts.max_tokens is not None:
-            body["max_tokens"] = opts.max_tokens
-        if opts.temperature is not None:
-            body["temperature"] = opts.temperature
-        if opts.top_p is not None:
-            body["top_p"] = opts.top_p
-        if opts.stop:
-            body["stop"] = list(opts.stop)
+        body = _common.copy_options({"messages": _messages(req)}, opts, _SAMPLING)
         if opts.tools:
             body["tools"] = [
                 {
@@ -283,8 +279,7 @@ class OpenAIFormatter:
         choice = _tool_choice(opts.tool_choice)
         if choice is not None:
             body["tool_choice"] = choice
-        if opts.reasoning_effort is not None:
-            body["reasoning_effort"] = opts.reasoning_effort
+        _common.copy_options(body, opts, _REASONING)
         extra = po.additional_model_request_fields or {}
         effort = extra.get("reasoning_effort")
         if effort is not None and effort not in REASONING_EFFORTS:
@@ -403,7 +398,7 @@ class OpenAIStreamParser:
         self._done = True
         out = self._segments(self._splitter.finish())
         out.extend(self._tools[i].complete() for i in sorted(self._tools))
-        out.append(UsageChunk(usage=self._usage or metrics_usage(metrics)))
+        out.append(UsageChunk(usage=self._usage or _common.invocation_metrics_usage(metrics) or Usage()))
         out.append(FinishChunk(finish_reason=self._finish))
         return out
 

@@ -6,8 +6,9 @@
         reqbed.generate_text("bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0", "Hi",
                              provider_options=emu.provider_options())
 
-It serves ``POST /model/{id}/converse``, ``/converse-stream``, ``/invoke`` and
-``/invoke-with-response-stream`` over HTTP/1.1 (h11, keep-alive, chunked streams):
+It serves ``POST /model/{id}/converse``, ``/converse-stream``, ``/invoke``,
+``/invoke-with-response-stream`` and ``/count-tokens`` (embedding models' ``/invoke`` and CountTokens:
+``_embed_responders``) over HTTP/1.1 (h11, keep-alive, chunked streams):
 
 - authentication as AWS does it: SigV4 recomputed from the received request (session tokens
   checked), or a configured Bedrock API key as ``Authorization: Bearer``; a stale ``X-Amz-Date``
@@ -44,6 +45,7 @@ from urllib.parse import unquote
 import h11
 
 from .._aws.eventstream import encode_frame
+from .._options import ProviderOptions
 from . import _converse_responder as converse
 from ._sigv4_check import SignatureProblem, verify
 
@@ -164,14 +166,14 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def provider_options(self, *, bearer: bool = False, region: str = "us-east-1") -> dict[str, Any]:
+    def provider_options(self, *, bearer: bool = False, region: str = "us-east-1") -> ProviderOptions:
         """``provider_options`` that point reqbed at this emulator with its example credentials."""
-        opts: dict[str, Any] = {"endpoint_url": self.endpoint_url, "region": region}
+        opts: ProviderOptions = {"endpoint_url": self.endpoint_url, "region": region}
         if bearer:
             opts["api_key"] = next(iter(self.api_keys))
         else:
             akid, (secret, token) = next(iter(self.credentials.items()))
-            opts.update(access_key_id=akid, secret_access_key=secret)
+            opts["access_key_id"], opts["secret_access_key"] = akid, secret
             if token:
                 opts["session_token"] = token
         return opts
@@ -361,7 +363,8 @@ class Emulator:
         if method != "POST" or len(parts) != 4 or parts[1] != "model":
             return self._error(404, "UnknownOperationException", f"no route for {method} {raw_path}")
         model_id, action = unquote(parts[2]), parts[3]
-        if action not in ("converse", "converse-stream", "invoke", "invoke-with-response-stream"):
+        known = ("converse", "converse-stream", "invoke", "invoke-with-response-stream", "count-tokens")  # [embed]
+        if action not in known:
             return self._error(404, "UnknownOperationException", f"unknown action {action!r}")
         problem = self._authenticate(method, raw_path, raw_query, headers, body)
         if problem is not None:
@@ -383,6 +386,13 @@ class Emulator:
             return self._error(
                 400, "ValidationException", "Malformed input request, please reformat your input and try again."
             )
+        try:  # [embed] embedding answers and CountTokens: reqbed/testing/_embed_responders.py
+            special = _embed.answer(action, model_id, payload)
+        except converse.BadRequest as e:
+            return self._error(400, "ValidationException", str(e))
+        if special is not None:
+            headers_out = [*self._base_headers("application/json"), *special[1].items()]
+            return _Reply(200, headers_out, json.dumps(special[0]).encode())  # [embed] end
         stream = action.endswith("stream")
         try:
             if action.startswith("converse"):
@@ -554,6 +564,7 @@ def main(argv: list[str] | None = None) -> None:
 # Native /invoke responders register themselves with register_native when imported
 # (_native_responders: cohere, openai, meta).
 from . import _anthropic_responder, _native_responders  # noqa: E402,F401
+from . import _embed_responders as _embed  # noqa: E402  [embed]
 
 if __name__ == "__main__":
     # Run the imported module's main: the responders registered with that module, not __main__.

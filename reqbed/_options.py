@@ -1,0 +1,85 @@
+"""The call options as types: what ``generate_text(model, prompt, **opts)`` and its siblings take.
+
+``ChatOptions`` lists every call option and ``ProviderOptions`` every ``provider_options`` key, as
+``TypedDict`` s: the facade's ``**opts: Unpack[ChatOptions]`` lets mypy, pyright and IDEs check a
+call (a misspelt ``max_token=`` or ``temperature="hot"`` is an error). They are also the one list of
+option names: ``_request`` derives its known-option set from ``ChatOptions``, and a test holds
+``ProviderOptions`` equal to the validating ``_request.ProviderOptions`` Struct. Values are still
+validated at run time (ranges, tool names ...), whatever a type checker said. docs/options.md
+documents each option: type, default, and which families and endpoints honour it.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict, Union
+
+from ._types import Message, Tool
+
+__all__ = ["ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig"]
+
+#: What ``prompt`` may be: a string (one user turn), a ``Message``, or a list of ``Message`` s and
+#: message dicts (``{"role": "user", "content": "hi"}``) mixed freely.
+Prompt = Union[str, Message, Sequence[Union[Message, Mapping[str, Any]]]]  # noqa: UP007 - a runtime alias on 3.10
+
+
+class ProviderOptions(TypedDict, total=False):
+    """``provider_options``: credentials, routing and family extras (docs/options.md)."""
+
+    # credentials (docs/credentials.md)
+    api_key: str
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    profile: str
+    role_arn: str
+    role_session_name: str
+    external_id: str
+    duration_seconds: int
+    # routing
+    region: str
+    endpoint_url: str
+    use_converse: bool
+    base_model: str
+    # body extras
+    additional_model_request_fields: dict[str, Any]
+    anthropic_prompt_cache: bool
+    anthropic_prompt_cache_ttl: Literal["5m", "1h"]
+    anthropic_cache_messages: int
+    anthropic_beta: list[str]
+    cohere_documents: list[dict[str, Any]]
+
+
+class ThinkingConfig(TypedDict, total=False):
+    """``thinking``: ``{"budget_tokens": N}`` turns extended thinking on; ``{"type": "disabled"}`` off."""
+
+    type: Literal["enabled", "disabled"]
+    budget_tokens: int
+
+
+class _FallbackModel(TypedDict):
+    model: str
+
+
+class Fallback(_FallbackModel, total=False):
+    """One entry of ``fallbacks``: a model spec and, optionally, ``provider_options`` that replace
+    the call's entirely (docs/reliability.md)."""
+
+    provider_options: ProviderOptions
+
+
+class ChatOptions(TypedDict, total=False):
+    """The options of a chat call (``generate_text``, ``stream_text`` and their async twins)."""
+
+    system: str
+    max_tokens: int
+    temperature: float
+    top_p: float
+    top_k: int
+    stop: str | list[str]
+    tools: Sequence[Tool | Mapping[str, Any]]
+    tool_choice: str
+    thinking: ThinkingConfig
+    reasoning_effort: Literal["low", "medium", "high"]
+    timeout: float
+    max_retries: int
+    fallbacks: Sequence[Fallback]
+    provider_options: ProviderOptions

@@ -1,0 +1,149 @@
+"""A user's module written from README.md and docs/ (getting-started, streaming, errors, testing, options).
+
+It is never run (it would call Bedrock): ``test_type_check.py`` type-checks it with ``mypy --strict`` and
+``pyright`` (strict) and expects 0 errors, so the documented calls stay well typed: options are checked
+(``ChatOptions``), ``provider_options`` keys are checked (``ProviderOptions``), and ``chunk.type == "text"``
+narrows a ``Chunk`` to a ``TextChunk``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reqbed
+from reqbed.testing import Emulator
+
+MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
+FALLBACK = "bedrock:us.anthropic.claude-3-5-sonnet-20240620-v1:0"
+
+
+def hello() -> str:
+    resp = reqbed.generate_text(MODEL, "Hello", provider_options={"region": "us-east-1"})
+    print(resp.text, resp.usage.total_tokens, resp.finish_reason)
+    return resp.text
+
+
+def tool_round_trip() -> reqbed.Response:
+    weather = reqbed.Tool(
+        name="get_weather",
+        description="Weather for a city",
+        parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    )
+    prompt: list[reqbed.Message | dict[str, Any]] = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Weather in Paris?"},
+    ]
+    resp = reqbed.generate_text(MODEL, prompt, tools=[weather], tool_choice="auto", max_tokens=512)
+    if resp.tool_calls:
+        prompt.append(resp.message)
+        results = [
+            {"type": "tool_result", "tool_call_id": call.id, "content": f"18°C in {call.arguments.get('city')}"}
+            for call in resp.tool_calls
+        ]
+        prompt.append({"role": "tool", "content": results})
+    return reqbed.generate_text(MODEL, prompt, tools=[weather])
+
+
+def every_option() -> reqbed.Response:
+    return reqbed.generate_text(
+        MODEL,
+        [reqbed.Message(role="user", content="Think, then answer.")],
+        system="You are terse.",
+        max_tokens=4096,
+        temperature=1.0,
+        top_p=0.99,
+        stop=["\n\nHuman:"],
+        thinking={"budget_tokens": 2048},
+        timeout=60.0,
+        max_retries=2,
+        fallbacks=[{"model": FALLBACK, "provider_options": {"region": "us-west-2"}}, {"model": FALLBACK}],
+        provider_options={
+            "region": "us-east-1",
+            "profile": "dev",
+            "anthropic_prompt_cache": True,
+            "anthropic_prompt_cache_ttl": "5m",
+            "additional_model_request_fields": {"anthropic_beta": ["token-efficient-tools-2025-02-19"]},
+        },
+    )
+
+
+def options_built_apart(prompt: str) -> str:
+    options: reqbed.ChatOptions = {"max_tokens": 200, "reasoning_effort": "low"}
+    provider: reqbed.ProviderOptions = {"api_key": "ABSK-example", "region": "eu-west-1"}
+    options["provider_options"] = provider
+    return reqbed.generate_text(MODEL, prompt, **options).text
+
+
+def stream_with_narrowing() -> reqbed.Response:
+    text: list[str] = []
+    with reqbed.stream_text(MODEL, "Tell me a joke", max_tokens=300) as stream:
+        for chunk in stream:
+            if chunk.type == "text":
+                text.append(chunk.text)
+            elif chunk.type == "thinking":
+                print("thinking:", chunk.text, chunk.signature is not None)
+            elif chunk.type == "tool_call_delta":
+                print(chunk.index, chunk.name, chunk.arguments_delta)
+            elif chunk.type == "tool_call":
+                print(chunk.tool_call.name, chunk.tool_call.arguments)
+            elif chunk.type == "usage":
+                print(chunk.usage.input_tokens, chunk.usage.output_tokens)
+            else:
+                print("finished:", chunk.finish_reason)
+        resp = stream.response()
+    assert resp.text == "".join(text)
+    return resp
+
+
+def stream_text_only() -> str:
+    with reqbed.stream_text("bedrock:us.amazon.nova-lite-v1:0", "Tell me a joke") as stream:
+        for piece in stream.text_stream():
+            print(piece, end="")
+        return stream.response().text
+
+
+def message_parts(resp: reqbed.Response) -> list[str]:
+    content = resp.message.content
+    out: list[str] = []
+    for part in [] if isinstance(content, str) else content:
+        if part.type == "text":
+            out.append(part.text)
+        elif part.type == "tool_call":
+            out.append(part.name)
+    return out
+
+
+async def async_calls() -> str:
+    resp = await reqbed.agenerate_text("bedrock:meta.llama3-3-70b-instruct-v1:0", "Hi", max_tokens=64)
+    pieces: list[str] = [resp.text]
+    async with await reqbed.astream_text(MODEL, "Count to three", temperature=0.2) as stream:
+        async for chunk in stream:
+            if chunk.type == "text":
+                pieces.append(chunk.text)
+        final = await stream.response()
+    return "".join(pieces) + final.finish_reason
+
+
+def errors() -> str | None:
+    try:
+        reqbed.generate_text(MODEL, "Hi", max_retries=0)
+    except reqbed.ThrottlingError as e:
+        print("slow down", e.retry_after, e.request_id)
+    except reqbed.APIConnectionError as e:
+        print("unreachable", e)
+    except reqbed.ValidationError as e:
+        return e.field
+    except reqbed.ReqbedError as e:
+        print("failed", e)
+    return None
+
+
+def against_the_emulator() -> None:
+    with Emulator() as emu:
+        r = reqbed.generate_text(MODEL, "Hello", provider_options=emu.provider_options())
+        assert r.text == "You said: Hello"
+        emu.inject("throttling", retry_after=2)
+        try:
+            reqbed.generate_text(MODEL, "Hi", max_retries=0, provider_options=emu.provider_options())
+        except reqbed.ThrottlingError as e:
+            print(e.status, e.retry_after)
