@@ -255,3 +255,13 @@ def test_secret_and_signed_headers_reprs() -> None:
     assert h["Authorization"] == f"Bearer {API_KEY}"
     assert dict(h) == {"Authorization": f"Bearer {API_KEY}", "X-Amz-Security-Token": SECRET}
     assert all(isinstance(v, Secret) for _, v in h.secrets())
+
+
+def test_embeddings_max_retries_has_the_same_bound() -> None:
+    from reqbed._embed.plan import plan_embed
+
+    model = "bedrock:amazon.titan-embed-text-v2:0"
+    assert plan_embed(model, ["a"], {"max_retries": MAX_RETRIES_LIMIT}).max_retries == MAX_RETRIES_LIMIT
+    with pytest.raises(reqbed.ValidationError) as info:
+        plan_embed(model, ["a"], {"max_retries": MAX_RETRIES_LIMIT + 1})
+    assert info.value.field == "max_retries"
