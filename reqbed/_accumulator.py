@@ -68,6 +68,8 @@ def parse_tool_arguments(raw: str, name: str) -> dict[str, Any]:
         value = _json_decode(raw)
     except msgspec.DecodeError as e:
         raise ModelStreamError(f"tool call {name!r} streamed invalid JSON arguments: {e}") from None
+    except RecursionError:  # nested deeper than ~1,000 levels (a model steered into it, say)
+        raise ModelStreamError(f"tool call {name!r} streamed JSON arguments nested too deeply to read") from None
     if not isinstance(value, dict):
         raise ModelStreamError(f"tool call {name!r} streamed arguments that are not a JSON object")
     return value

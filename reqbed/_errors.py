@@ -247,16 +247,42 @@ def _normalize_code(raw: str) -> str:
     return code[:1].upper() + code[1:]
 
 
-def _body_fields(body: bytes) -> tuple[str | None, str | None]:
+#: The most characters of AWS's error message kept (in ``str(exc)``, ``APIError.aws_message`` and the
+#: DEBUG retry log line): the head is kept and the cut is said. An error code is kept to ``_MAX_CODE``.
+MAX_ERROR_MESSAGE = 2000
+_MAX_CODE = 200
+
+
+def cap_text(text: str, limit: int = MAX_ERROR_MESSAGE) -> str:
+    """``text`` cut to its first ``limit`` characters, saying how many were cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters cut]"
+
+
+def _decode_body(body: bytes) -> tuple[Any, str | None]:
+    """The JSON of an error body, or (None, why it could not be read). Never raises."""
+    if not body:
+        return None, None
     try:
-        data = msgspec.json.decode(body) if body else None
+        return msgspec.json.decode(body), None
     except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bytes that are not UTF-8
+        return None, "not JSON"
+    except RecursionError:  # JSON nested deeper than the interpreter's recursion limit (~1,000 levels)
+        return None, "JSON nested too deeply to read"
+
+
+def _body_fields(body: bytes, data: Any, problem: str | None) -> tuple[str | None, str | None]:
+    if problem == "not JSON":
         return None, body[:300].decode("utf-8", "replace").strip() or None
     if not isinstance(data, dict):
         return None, None
     code = data.get("__type") or data.get("code")
     message = data.get("message") or data.get("Message") or data.get("errorMessage")
-    return (code if isinstance(code, str) else None, message if isinstance(message, str) else None)
+    return (
+        cap_text(code, _MAX_CODE) if isinstance(code, str) else None,
+        cap_text(message) if isinstance(message, str) else None,
+    )
 
 
 def map_api_error(
@@ -268,9 +294,10 @@ def map_api_error(
 ) -> APIError:
     """Turn an AWS error answer into the matching ``APIError`` subclass. Never raises itself."""
     lower = {k.lower(): v for k, v in headers.items()}
-    body_code, aws_message = _body_fields(body)
+    data, problem = _decode_body(body)
+    body_code, aws_message = _body_fields(body, data, problem)
     raw_code = code or lower.get("x-amzn-errortype") or body_code
-    norm = _normalize_code(raw_code) if raw_code else None
+    norm = cap_text(_normalize_code(raw_code), _MAX_CODE) if raw_code else None
     cls: type[APIError] = (
         _BY_CODE.get(norm or "")
         or (_BY_STATUS.get(status) if status is not None else None)
@@ -291,6 +318,8 @@ def map_api_error(
         message += f" (HTTP {status})"
     if aws_message:
         message += f": {aws_message}"
+    elif problem is not None and problem != "not JSON":
+        message += f" (the error body could not be read: {problem})"
     if request_id:
         message += f" [request id {request_id}]"
     if cls is ModelStreamError:
@@ -301,8 +330,8 @@ def map_api_error(
             request_id=request_id,
             aws_message=aws_message,
             retry_after=retry_after,
-            original_status_code=_int_or_none(_json_field(body, "originalStatusCode")),
-            original_message=_str_or_none(_json_field(body, "originalMessage")),
+            original_status_code=_int_or_none(_json_field(data, "originalStatusCode")),
+            original_message=_str_or_none(_json_field(data, "originalMessage")),
         )
     return cls(
         message,
@@ -314,11 +343,7 @@ def map_api_error(
     )
 
 
-def _json_field(body: bytes, key: str) -> object:
-    try:
-        data = msgspec.json.decode(body)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return None
+def _json_field(data: Any, key: str) -> object:
     return data.get(key) if isinstance(data, dict) else None
 
 
@@ -327,4 +352,4 @@ def _int_or_none(v: object) -> int | None:
 
 
 def _str_or_none(v: object) -> str | None:
-    return v if isinstance(v, str) else None
+    return cap_text(v) if isinstance(v, str) else None

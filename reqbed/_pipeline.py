@@ -33,6 +33,7 @@ import msgspec
 
 from ._aws.credentials import DEFAULT_REGION, explicit_region, resolve_auth, resolve_endpoint
 from ._aws.credentials_types import Auth, AwsCredentials, BearerToken
+from ._aws.secret import SignedHeaders
 from ._aws.sigv4 import sign_headers
 from ._errors import APIError, map_api_error
 from ._families import Formatter, choose_formatter, family_for
@@ -213,18 +214,21 @@ def sign_for(
     region: str,
     now: datetime | None = None,
     service: str = "bedrock",
-) -> dict[str, str]:
-    """Step 7: the auth headers for one attempt (called by the transport right before sending)."""
+) -> SignedHeaders:
+    """Step 7: the auth headers for one attempt (called by the transport right before sending),
+    held so that no ``repr`` (a traceback's locals) ever shows them."""
     if isinstance(auth, BearerToken):
-        return {"Authorization": f"Bearer {auth.token}"}
+        return SignedHeaders({"Authorization": f"Bearer {auth.token}"})
     assert isinstance(auth, AwsCredentials)
-    return sign_headers(
-        method,
-        url,
-        headers,
-        body,
-        credentials=auth,
-        region=region,
-        service=service,
-        now=now or datetime.now(timezone.utc),
+    return SignedHeaders(
+        sign_headers(
+            method,
+            url,
+            headers,
+            body,
+            credentials=auth,
+            region=region,
+            service=service,
+            now=now or datetime.now(timezone.utc),
+        )
     )

@@ -15,9 +15,12 @@ from typing import Any, Literal
 import msgspec
 
 from . import _options
+from ._aws.secret import shown
 from ._capabilities import Capabilities
 from ._errors import ValidationError
+from ._json_check import check_json_value
 from ._model_spec import ModelSpec, parse_model_spec
+from ._retry import MAX_RETRIES_LIMIT
 from ._types import (
     ContentPart,
     DocumentPart,
@@ -316,6 +319,27 @@ def _thinking_budget(opts: Mapping[str, Any]) -> int | None:
     return _positive_int({"thinking.budget_tokens": thinking["budget_tokens"]}, "thinking.budget_tokens")
 
 
+def _max_retries(opts: Mapping[str, Any]) -> int | None:
+    """``max_retries``: an integer from 0 to ``MAX_RETRIES_LIMIT`` (docs/reliability.md)."""
+    v = opts.get("max_retries")
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_RETRIES_LIMIT:
+        raise _fail(f"must be an integer from 0 to {MAX_RETRIES_LIMIT}, got {v!r}", "max_retries")
+    return v
+
+
+def _check_json_inputs(prompt: Any, opts: Mapping[str, Any], po_raw: Any) -> None:
+    """What goes into the body as JSON, checked before anything converts or encodes it: too deep
+    or self-referencing values, NaN/infinity, lone surrogates (``_json_check``)."""
+    check_json_value(prompt, "prompt")
+    for name in ("system", "stop", "tools"):
+        check_json_value(opts.get(name), name)
+    for name in ("additional_model_request_fields", "cohere_documents"):
+        value = po_raw.get(name) if isinstance(po_raw, Mapping) else getattr(po_raw, name)
+        check_json_value(value, f"provider_options.{name}")
+
+
 #: The option names ``build_chat_request`` takes: the keys of ``_options.ChatOptions`` (one list;
 #: ``fallbacks`` is validated target by target in ``_fallback.plan_targets``).
 _KNOWN_OPTS = frozenset(_options.ChatOptions.__optional_keys__)
@@ -329,6 +353,7 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
     po_raw = opts.get("provider_options") or {}
     if not isinstance(po_raw, (Mapping, ProviderOptions)):
         raise _fail(f"must be a dict, got {type(po_raw).__name__}", "provider_options")
+    _check_json_inputs(prompt, opts, po_raw)
     if isinstance(po_raw, ProviderOptions):
         po = po_raw
     else:
@@ -339,7 +364,7 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
             raise _provider_options_error(str(e)) from None
     spec = parse_model_spec(model, base_model=po.base_model, region=po.region)  # region: for aliases
     if po.region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", po.region):
-        raise _fail(f"{po.region!r} is not an AWS region name", "provider_options.region")
+        raise _fail(f"{shown(po.region)} is not an AWS region name", "provider_options.region")
     if po.duration_seconds is not None and not 900 <= po.duration_seconds <= 43200:
         raise _fail("must be between 900 and 43200", "provider_options.duration_seconds")
     if po.cohere_documents is not None and (spec.family != "cohere" or po.use_converse):
@@ -373,11 +398,7 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
             raise _fail('"any" needs tools', "tool_choice")
 
     timeout = _number(opts, "timeout", 0.001, 86_400)
-    max_retries = opts.get("max_retries")
-    if max_retries is not None and (
-        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
-    ):
-        raise _fail("must be a non-negative integer", "max_retries")
+    max_retries = _max_retries(opts)
 
     options = GenerationOptions(
         max_tokens=_positive_int(opts, "max_tokens"),

@@ -46,7 +46,7 @@ from ._errors import (
     ValidationError,
 )
 
-__all__ = ["DEFAULT_MAX_RETRIES", "Deadline", "RetryPolicy", "enforce_deadline"]
+__all__ = ["DEFAULT_MAX_RETRIES", "MAX_RETRIES_LIMIT", "Deadline", "RetryPolicy", "enforce_deadline"]
 
 DEFAULT_MAX_RETRIES = 2
 _RETRYABLE: tuple[type[ReqbedError], ...] = (
@@ -58,6 +58,10 @@ _RETRYABLE: tuple[type[ReqbedError], ...] = (
 )
 #: Throttling codes that name a quota, not a rate: retrying within the call cannot help.
 _QUOTA_CODES = frozenset({"ServiceQuotaExceededException"})
+
+
+#: The most retries per target a call or a ``RetryPolicy`` may ask for.
+MAX_RETRIES_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.base < 0 or self.cap < 0 or self.max_retry_after < 0:
             raise ValidationError("RetryPolicy values must not be negative", field="retry_policy")
+        if self.max_retries > MAX_RETRIES_LIMIT:
+            raise ValidationError(f"max_retries must be at most {MAX_RETRIES_LIMIT}", field="retry_policy")
 
     def retryable(self, error: BaseException) -> bool:
         """Is ``error`` worth another attempt (assuming nothing reached the caller yet)?"""

@@ -109,6 +109,8 @@ class StreamCore:
                 payload = base64.b64decode(_decode_invoke_chunk(payload).bytes, validate=True)
             except (msgspec.DecodeError, binascii.Error) as e:
                 raise ModelStreamError(f"unreadable /invoke stream chunk: {e}") from None
+            except RecursionError:
+                raise ModelStreamError("unreadable /invoke stream chunk: JSON nested too deeply to read") from None
         self._raw.append((event_type, payload))
         try:  # inline, not a context manager: this runs for every event
             chunks = self._parser.feed(event_type, payload)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._aws.secret import SignedHeaders
 from ._errors import APIConnectionError, CredentialsError, RequestTimeoutError, ValidationError
 
 __all__ = [
@@ -42,16 +43,23 @@ def apply_signature(request: httpx.Request) -> None:
     for name in _STALE:
         if name in request.headers:
             del request.headers[name]
+    # Held as ``Secret`` values until written: a traceback's locals never show a credential.
     signed = signer(request)
-    for name, value in signed.items():
-        if not (value.isascii() and value.isprintable() and value == value.strip()):
+    if not isinstance(signed, SignedHeaders):
+        signed = SignedHeaders(signed)
+    for name, secret in signed.secrets():
+        if not _header_safe(secret.reveal()):
             # Caught here because httpx's own error would quote the header, credential and all.
             what = "the session token" if name.lower() == "x-amz-security-token" else "the API key or access key id"
             raise CredentialsError(
                 f"{what} contains whitespace, a control character or a non-ASCII character "
                 "(a stray newline from a file or an environment variable?); it cannot be sent"
             )
-    request.headers.update(signed)
+    request.headers.update(dict(signed))
+
+
+def _header_safe(value: str) -> bool:
+    return value.isascii() and value.isprintable() and value == value.strip()
 
 
 class SigningTransport(httpx.BaseTransport):

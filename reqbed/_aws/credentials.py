@@ -37,10 +37,12 @@ from urllib.parse import urlsplit
 from .._errors import CredentialsError, ValidationError
 from . import keystore as _keystore
 from .credentials_types import Auth, AwsCredentials, BearerToken
+from .secret import shown
 
 __all__ = [
     "DEFAULT_REGION",
     "SOURCES",
+    "check_endpoint_text",
     "explicit_region",
     "is_loopback",
     "no_credentials_error",
@@ -188,14 +190,22 @@ def resolve_endpoint(provider_options: Mapping[str, Any], region: str, environ: 
     else:
         # The region (possibly from the environment or put_key) becomes part of the host name.
         if not _REGION_RE.fullmatch(region):
-            raise ValidationError(f"{region!r} is not an AWS region name", field="region")
+            raise ValidationError(f"{shown(region)} is not an AWS region name", field="region")
+    check_endpoint_text(url, field)
+    # With an endpoint_url the region only enters the signature's scope, but it still must be a name.
+    if not _REGION_TOKEN.fullmatch(region):
+        raise ValidationError(
+            f"{shown(region)} is not a region name (from provider_options.region, put_key, AWS_REGION "
+            "or AWS_DEFAULT_REGION)",
+            field="region",
+        )
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
     except ValueError:
-        raise ValidationError(f"{url!r} has an invalid port", field=field) from None
+        raise ValidationError(f"has an invalid port (host part {_shown_host(parts.netloc)})", field=field) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValidationError(f"{url!r} is not an http(s) URL", field=field)
+        raise ValidationError(f"is not an http(s) URL (scheme {shown(parts.scheme)})", field=field)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValidationError(
             f"refusing to send AWS credentials over plain http to {parts.hostname!r}; "
@@ -205,3 +215,26 @@ def resolve_endpoint(provider_options: Mapping[str, Any], region: str, environ: 
     if parts.query or parts.fragment:
         raise ValidationError("must not carry a query or fragment", field=field)
     return url.rstrip("/")
+
+
+def _shown_host(netloc: str) -> str:
+    return repr(netloc) if re.fullmatch(r"[a-z0-9.:\[\]_-]{0,100}", netloc) else shown(netloc)
+
+
+#: What a region may look like when an ``endpoint_url`` is given (any name a signing scope can hold).
+_REGION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_endpoint_text(url: str, field: str) -> None:
+    """Before parsing: no whitespace or control characters (``urlsplit`` silently drops CR/LF/TAB;
+    httpx would raise ``InvalidURL``) and no ``user:password@`` (it would be shown in connection
+    errors). Neither error echoes the URL, which may hold the password."""
+    if not (url.isascii() and url.isprintable()) or url != url.strip() or " " in url:
+        raise ValidationError(
+            "contains whitespace, a control character or a non-ASCII character (a stray newline?)", field=field
+        )
+    if "@" in url:  # anywhere: a password holding "/" would end the host part early
+        raise ValidationError(
+            "must not carry user information (user:password@host); reqbed authenticates with AWS credentials",
+            field=field,
+        )

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._errors import ValidationError
+from .secret import shown
 
 __all__ = ["KEY_NAMES", "clear_keys", "get_key", "put_key"]
 
@@ -31,7 +32,7 @@ _store: dict[str, Any] = {}
 def put_key(name: str, value: str | Mapping[str, Any]) -> None:
     """Store credentials for every later call in this process (see the module docstring)."""
     if name not in KEY_NAMES:
-        raise ValidationError(f"unknown key name {name!r}; use one of {', '.join(KEY_NAMES)}", field="name")
+        raise ValidationError(f"unknown key name {shown(name)}; use one of {', '.join(KEY_NAMES)}", field="name")
     if isinstance(value, str):
         if not value.strip():
             raise ValidationError("must not be empty", field=name)
@@ -52,7 +53,7 @@ def put_key(name: str, value: str | Mapping[str, Any]) -> None:
             raise ValidationError("session_token needs access_key_id and secret_access_key", field=name)
         region = value.get("region")
         if region and not _REGION_RE.fullmatch(region):
-            raise ValidationError(f"{region!r} is not an AWS region name", field=f"{name}.region")
+            raise ValidationError(f"{shown(region)} is not an AWS region name", field=f"{name}.region")
         stored = {k: v for k, v in value.items() if v}
     else:
         raise ValidationError(

@@ -25,6 +25,7 @@ from .._errors import ValidationError, map_api_error
 from .._families._common import unexpected_shapes
 from .._model_spec import ModelSpec, parse_model_spec
 from .._request import ProviderOptions
+from .._retry import MAX_RETRIES_LIMIT
 from .._types import ImagePart, TextPart, Usage
 from ._base import EMBEDDING_TYPES, EmbedCall, EmbedFamily, EmbedInput, EmbedOptions, EmbedPart
 from .cohere import CohereEmbed
@@ -270,6 +271,6 @@ def plan_embed(model: str, inputs: Any, opts: Mapping[str, Any]) -> EmbedPlan:
         input_count=len(items),
         provider_options=po,
         timeout=None if timeout is None else float(timeout),
-        max_retries=_count(opts, "max_retries", 0, 100),
+        max_retries=_count(opts, "max_retries", 0, MAX_RETRIES_LIMIT),
         max_concurrency=_count(opts, "max_concurrency", 1, 1024) or DEFAULT_CONCURRENCY,
     )

@@ -134,8 +134,9 @@ def history_tool_names(req: ChatRequest) -> list[str]:
 
 
 #: What a parser that trusts an answer's shape raises when the shape is odd (msgspec.DecodeError
-#: is a ValueError); ``unexpected_shapes`` turns them into ``ModelStreamError``.
-SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+#: is a ValueError; RecursionError is JSON nested deeper than ~1,000 levels, which msgspec refuses
+#: that way); ``unexpected_shapes`` turns them into ``ModelStreamError``.
+SHAPE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 
 
 @contextlib.contextmanager
@@ -153,6 +154,8 @@ def unexpected_shapes(what: str) -> Iterator[None]:
 
 def shape_error(what: str, error: BaseException) -> ModelStreamError:
     """The error for an answer of unexpected shape (hot paths catch ``SHAPE_ERRORS`` inline)."""
+    if isinstance(error, RecursionError):
+        return bad_body(f"{what} is JSON nested too deeply to read ({error})")
     return bad_body(f"{what} has an unexpected shape ({type(error).__name__}: {error})")
 
 
