@@ -11,10 +11,10 @@ Vendors absent from ``FAMILIES`` are served through Converse with default capabi
 The endpoint rule (``choose_formatter``), documented in docs/endpoints.md:
 - ``use_converse=True`` -> Converse.
 - ``use_converse=False`` -> native (``ValidationError`` if the family has none).
-- unset: no native formatter -> Converse; tools present (given, or in the history) and the
-  native format cannot carry them (for this call's streaming mode) -> Converse; the family's
-  ``native_accepts`` says the native format cannot carry this request (another model of the
-  family, images or documents ...) -> Converse; otherwise native.
+- unset: no native formatter -> Converse; tools present (given, or in the history) -> Converse,
+  for every family (Converse carries tools, cache points with TTLs, thinking with signatures and
+  full JSON Schema); the family's ``native_accepts`` says the native format cannot carry this
+  request (another model of the family, images or documents ...) -> Converse; otherwise native.
 """
 
 from __future__ import annotations
@@ -99,9 +99,7 @@ def choose_formatter(req: ChatRequest) -> Formatter:
         return family.native
     if family.native is None:
         return CONVERSE
-    wants_tools = bool(req.options.tools) or req.has_tool_history
-    carries = family.native_stream_tools if req.stream else family.native_tools
-    if wants_tools and not carries:
+    if req.options.tools or req.has_tool_history:
         return CONVERSE
     if family.native_accepts is not None and not family.native_accepts(req):
         return CONVERSE
