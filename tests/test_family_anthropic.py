@@ -155,7 +155,8 @@ def test_claude_goes_to_converse_with_tools_and_tool_history_unless_forced_nativ
         p = prepare(MODEL, prompt, opts, stream=stream, environ=ENV)
         assert p.formatter is CONVERSE
         assert p.url.endswith("/converse-stream" if stream else "/converse")
-        native = prepare(MODEL, prompt, {**opts, "provider_options": {"use_converse": False}}, stream=stream, environ=ENV)
+        forced = {**opts, "provider_options": {"use_converse": False}}
+        native = prepare(MODEL, prompt, forced, stream=stream, environ=ENV)
         assert isinstance(native.formatter, AnthropicFormatter)
         assert native.url.endswith("/invoke-with-response-stream" if stream else "/invoke")
 
