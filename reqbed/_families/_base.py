@@ -72,8 +72,9 @@ class Family(msgspec.Struct, kw_only=True, frozen=True):
     ``native`` is its ``/invoke`` formatter (None: Converse only). ``native_tools`` /
     ``native_stream_tools`` say whether that native format can carry tools (without and with
     streaming) when it is forced with ``use_converse=False`` (by default, tools go to Converse).
-    ``native_accepts`` (optional) says whether the native format can carry a given request otherwise (its model, images, documents ...); when it says no, the endpoint rule picks
-    Converse. ``capabilities`` maps a model spec to what that model can do.
+    ``native_accepts`` (optional) says whether the native format can carry a given request
+    otherwise (its model, images, documents ...); when it says no, the endpoint rule picks Converse.
+    ``capabilities`` maps a model spec to what that model can do.
     """
 
     name: str
