@@ -30,7 +30,7 @@ from ._aws.credentials import DEFAULT_REGION, explicit_region, resolve_auth, res
 from ._aws.credentials_types import Auth, AwsCredentials, BearerToken
 from ._aws.sigv4 import sign_headers
 from ._errors import APIError, map_api_error
-from ._families import Formatter, choose_formatter, family_for
+from ._families import Formatter, choose_formatter, family_for, request_headers
 from ._families._common import check_capabilities, unexpected_shapes
 from ._request import ChatRequest, build_chat_request
 from ._types import Response
@@ -83,7 +83,7 @@ class Prepared:
         if status >= 300:
             raise self.error(status, headers, body)
         with unexpected_shapes(f"the {self.formatter.name} answer"):
-            response = self.formatter.parse_response(body, self.request)
+            response = self.formatter.parse_response(body, self.request, headers)
         return msgspec.structs.replace(response, served_by=self.request.spec.spec)
 
     def error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:
@@ -127,6 +127,7 @@ def prepare(
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/vnd.amazon.eventstream" if stream else "application/json",
+        **request_headers(request, formatter),
     }
     auth = resolve_auth(po, env)  # 6 (sources 1-3)
     return Prepared(

@@ -15,10 +15,13 @@ from typing import Any, Literal
 import msgspec
 
 from ._errors import ValidationError
+from ._features import NONE as NO_FEATURES
+from ._features import Features, parse_features
 from ._model_spec import ModelSpec, parse_model_spec
 from ._types import (
     ContentPart,
     DocumentPart,
+    GuardContentPart,
     ImagePart,
     Message,
     RedactedThinkingPart,
@@ -80,6 +83,8 @@ class ProviderOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
     anthropic_beta: list[str] | None = None
     #: Cohere Command R / R+ RAG ``documents`` (``[{"title": ..., "snippet": ...}]``): native body only.
     cohere_documents: list[dict[str, Any]] | None = None
+    #: Converse ``additionalModelResponseFieldPaths`` (JSON Pointers into the model's own answer)
+    additional_model_response_field_paths: list[str] | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -127,6 +132,8 @@ class ChatRequest(msgspec.Struct, kw_only=True):
     stream: bool = False
     timeout: float | None = None
     max_retries: int | None = None
+    #: guardrail, service tier, latency, request metadata (``_features``)
+    features: Features = NO_FEATURES
 
     @property
     def has_tool_history(self) -> bool:
@@ -188,6 +195,24 @@ def _check_media(p: ContentPart, field: str) -> None:
             _check_media(q, f"{field}.content[{k}]")
 
 
+_GUARD_QUALIFIERS = ("grounding_source", "query", "guard_content")
+
+
+def _check_guard_content(p: GuardContentPart, field: str) -> None:
+    if (p.text is None) == (p.data is None):
+        raise _fail("guard content holds either text or an image (data and media_type)", field)
+    if p.data is not None:
+        if p.media_type not in ("image/png", "image/jpeg"):
+            raise _fail(f"must be image/png or image/jpeg, got {p.media_type!r}", f"{field}.media_type")
+        if not p.data:
+            raise _fail("holds no bytes", f"{field}.data")
+        if p.qualifiers:
+            raise _fail("qualifiers apply to text guard content only", f"{field}.qualifiers")
+    for k, q in enumerate(p.qualifiers):
+        if q not in _GUARD_QUALIFIERS:
+            raise _fail(f"must be one of {list(_GUARD_QUALIFIERS)}, got {q!r}", f"{field}.qualifiers[{k}]")
+
+
 def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
     if isinstance(prompt, str):
         if not prompt.strip():
@@ -228,6 +253,10 @@ def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
                     raise _fail(f"tool result for {p.tool_call_id!r} has no earlier tool call with that id", pf)
             elif isinstance(p, (ThinkingPart, RedactedThinkingPart)) and m.role != "assistant":
                 raise _fail("thinking belongs in assistant turns", pf)
+            elif isinstance(p, GuardContentPart):
+                if m.role != "user":
+                    raise _fail("guard content belongs in user turns", pf)
+                _check_guard_content(p, pf)
             elif m.role == "tool":
                 raise _fail("tool turns hold tool results only", pf)
         parts = [p for p in parts if not (isinstance(p, TextPart) and not p.text.strip() and p.cache_control is None)]
@@ -325,6 +354,11 @@ _KNOWN_OPTS = frozenset(
         "timeout",
         "max_retries",
         "fallbacks",  # validated target by target in _fallback.plan_targets
+        # Bedrock request features (_features)
+        "guardrail",
+        "service_tier",
+        "latency",
+        "request_metadata",
     }
 )
 
@@ -398,7 +432,9 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
         thinking_budget=_thinking_budget(opts),
         reasoning_effort=opts.get("reasoning_effort"),
     )
+    features = parse_features(opts, po.additional_model_response_field_paths)
     return ChatRequest(
+        features=features,
         spec=spec,
         system=system,
         messages=messages,

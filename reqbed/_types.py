@@ -13,10 +13,17 @@ import msgspec
 
 __all__ = [
     "Chunk",
+    "Citation",
+    "CitationChunk",
+    "CitationsPart",
     "ContentPart",
     "DocumentPart",
     "FinishChunk",
     "FinishReason",
+    "GuardContentPart",
+    "Guardrail",
+    "GuardrailChunk",
+    "GuardrailResult",
     "ImagePart",
     "Message",
     "RedactedThinkingPart",
@@ -62,11 +69,16 @@ class ImagePart(_Part, tag="image"):
 
 
 class DocumentPart(_Part, tag="document"):
-    """A document: raw bytes, ``format`` (pdf, csv, doc, docx, xls, xlsx, html, txt, md) and a name."""
+    """A document: raw bytes, ``format`` (pdf, csv, doc, docx, xls, xlsx, html, txt, md) and a name.
+
+    ``citations=True`` asks the model to cite it (Converse's ``citations.enabled``: the answer's
+    ``Response.citations``); ``context`` is extra text about the document for the model."""
 
     data: bytes
     format: str
     name: str
+    citations: bool = False
+    context: str | None = None
 
 
 class ToolCall(_Part, tag="tool_call"):
@@ -98,8 +110,46 @@ class RedactedThinkingPart(_Part, tag="redacted_thinking"):
     data: str
 
 
+class Citation(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """One source an answer cites: ``text`` is the cited source text (Bedrock's ``sourceContent``),
+    ``title`` / ``source`` name the document, ``location`` is where in it, as Bedrock gives it
+    (``{"documentChar": {"documentIndex": 0, "start": 0, "end": 42}}``, ``documentPage``, ...)."""
+
+    text: str = ""
+    title: str | None = None
+    source: str | None = None
+    location: dict[str, Any] | None = None
+
+
+class CitationsPart(_Part, tag="citations"):
+    """Answer text backed by citations (Converse's ``citationsContent``). Kept in ``Response.message``
+    so that a later turn re-sends it unchanged; its ``text`` is part of ``Response.text``."""
+
+    text: str
+    citations: list[Citation] = msgspec.field(default_factory=list)
+
+
+class GuardContentPart(_Part, tag="guard_content"):
+    """Content a guardrail evaluates (Converse ``guardContent``): ``text`` with optional
+    ``qualifiers`` (``grounding_source``, ``query``, ``guard_content``), or an image (``data`` and
+    ``media_type``, png or jpeg)."""
+
+    text: str | None = None
+    qualifiers: list[str] = msgspec.field(default_factory=list)
+    data: bytes | None = None
+    media_type: str | None = None
+
+
 ContentPart = Union[  # noqa: UP007 - msgspec needs a runtime union
-    TextPart, ImagePart, DocumentPart, ToolCall, ToolResultPart, ThinkingPart, RedactedThinkingPart
+    TextPart,
+    ImagePart,
+    DocumentPart,
+    ToolCall,
+    ToolResultPart,
+    ThinkingPart,
+    RedactedThinkingPart,
+    CitationsPart,
+    GuardContentPart,
 ]
 
 
@@ -118,6 +168,25 @@ class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
     parameters: dict[str, Any] = msgspec.field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
+class Guardrail(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """A Bedrock guardrail to apply to a call: its ``id`` (or ARN) and ``version`` (a number or
+    ``"DRAFT"``); ``trace`` (``"enabled"``, ``"enabled_full"``, ``"disabled"``) asks for its
+    assessment; ``stream_mode`` (``"sync"`` or ``"async"``) is ConverseStream's processing mode."""
+
+    id: str
+    version: str
+    trace: Literal["enabled", "enabled_full", "disabled"] | None = None
+    stream_mode: Literal["sync", "async"] | None = None
+
+
+class GuardrailResult(msgspec.Struct, kw_only=True, frozen=True):
+    """What a configured guardrail did: ``action`` is ``"INTERVENED"`` or ``"NONE"``; ``trace`` its
+    assessment as Bedrock gives it (when a trace was asked for)."""
+
+    action: Literal["INTERVENED", "NONE"]
+    trace: dict[str, Any] | None = None
+
+
 class Usage(msgspec.Struct, kw_only=True, frozen=True):
     """Token counts. Cache tokens are reported apart and are never folded into ``input_tokens``."""
 
@@ -133,7 +202,10 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
 
     ``message`` is the assistant turn (thinking, text and tool calls), ready to append to a list
     prompt for the next turn. ``raw`` is the provider's decoded body (for streams: the events).
-    ``served_by`` is the model spec that produced the answer.
+    ``served_by`` is the model spec that produced the answer. ``citations`` lists the sources the
+    answer cites (documents sent with ``citations=True``), in order. ``guardrail`` is set whenever
+    a guardrail was configured; ``service_tier`` / ``latency`` are the tier and performance
+    setting Bedrock says it applied (when it says).
     """
 
     text: str
@@ -145,6 +217,10 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     message: Message
     raw: Any = None
     served_by: str | None = None
+    citations: list[Citation] = msgspec.field(default_factory=list)
+    guardrail: GuardrailResult | None = None
+    service_tier: str | None = None
+    latency: str | None = None
 
 
 class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
@@ -186,6 +262,20 @@ class ToolCallChunk(_Chunk, frozen=True, tag="tool_call"):
     tool_call: ToolCall
 
 
+class CitationChunk(_Chunk, frozen=True, tag="citation"):
+    """A citation, emitted when the answer block it backs ends; ``text`` is that block's answer text
+    (already streamed as ``TextChunk``s)."""
+
+    citation: Citation
+    text: str = ""
+
+
+class GuardrailChunk(_Chunk, frozen=True, tag="guardrail"):
+    """A configured guardrail's verdict (and trace), near the end of the stream."""
+
+    result: GuardrailResult
+
+
 class UsageChunk(_Chunk, frozen=True, tag="usage"):
     """Token usage, usually near the end of the stream."""
 
@@ -199,5 +289,5 @@ class FinishChunk(_Chunk, frozen=True, tag="finish"):
 
 
 Chunk = Union[  # noqa: UP007
-    TextChunk, ThinkingChunk, ToolCallDeltaChunk, ToolCallChunk, UsageChunk, FinishChunk
+    TextChunk, ThinkingChunk, ToolCallDeltaChunk, ToolCallChunk, CitationChunk, GuardrailChunk, UsageChunk, FinishChunk
 ]

@@ -7,7 +7,7 @@ formatter that serves every family; native ``/invoke`` formatters exist per fami
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
@@ -54,14 +54,19 @@ class StreamParser(Protocol):
 
 
 class Formatter(Protocol):
-    """Builds bodies for one endpoint and parses its answers."""
+    """Builds bodies for one endpoint and parses its answers.
+
+    ``parse_response`` takes the answer's HTTP headers when the caller has them: InvokeModel
+    answers carry token counts there (``X-Amzn-Bedrock-Input-Token-Count`` ...), used when the
+    body has none.
+    """
 
     name: str
     endpoint: Endpoint
 
     def build_body(self, req: ChatRequest) -> dict[str, Any]: ...
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response: ...
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response: ...
 
     def stream_parser(self, req: ChatRequest) -> StreamParser: ...
 

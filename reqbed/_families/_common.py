@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from .._errors import ModelStreamError, ReqbedError, ValidationError
+from .._features import native_guardrail, read_back_headers
 from .._types import (
     ContentPart,
     DocumentPart,
+    FinishReason,
+    GuardrailChunk,
     ImagePart,
+    Response,
     TextPart,
     ToolCall,
     ToolResultPart,
+    Usage,
 )
 from ._base import Capabilities
 
@@ -23,15 +30,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
+    "GUARDRAIL_ACTION",
     "SHAPE_ERRORS",
     "bad_body",
     "capabilities_of",
     "check_capabilities",
     "check_thinking",
+    "guardrail_intervened",
+    "header_usage",
     "history_tool_names",
+    "native_answer",
+    "native_finish",
     "shape_error",
+    "stream_guardrail",
     "token_count",
     "unexpected_shapes",
+    "usage_or_headers",
 ]
 
 #: ``max_tokens`` sent when a family's API requires one and the caller gave none.
@@ -163,3 +177,78 @@ def token_count(value: object) -> int:
 def bad_body(what: str) -> ModelStreamError:
     """An answer reqbed cannot read (not AWS's error shape): never silently ignored."""
     return ModelStreamError(f"unexpected answer from Bedrock: {what}")
+
+
+# -- what Bedrock adds to every native (/invoke) answer ------------------------------------------
+
+#: Bedrock's mark of a guardrail's verdict in a native body or the last chunk of a native stream.
+GUARDRAIL_ACTION = "amazon-bedrock-guardrailAction"
+
+#: InvokeModel's token-count headers -> the Usage field each fills.
+_COUNT_HEADERS = (
+    ("x-amzn-bedrock-input-token-count", "input_tokens"),
+    ("x-amzn-bedrock-output-token-count", "output_tokens"),
+    ("x-amzn-bedrock-cache-read-input-token-count", "cache_read_tokens"),
+    ("x-amzn-bedrock-cache-write-input-token-count", "cache_write_tokens"),
+)
+
+
+def guardrail_intervened(data: Any) -> bool:
+    """Whether a native body (or stream chunk) says a guardrail blocked or masked the answer."""
+    return isinstance(data, dict) and data.get(GUARDRAIL_ACTION) == "INTERVENED"
+
+
+def native_finish(reason: FinishReason, intervened: bool) -> FinishReason:
+    """A guardrail intervention wins over the model's own stop reason (as Converse's
+    ``guardrail_intervened`` does)."""
+    return "content_filter" if intervened else reason
+
+
+def header_usage(headers: Mapping[str, str] | None) -> Usage | None:
+    """Usage from InvokeModel's ``X-Amzn-Bedrock-*-Token-Count`` headers (None: no such header).
+    Header names are compared case-insensitively."""
+    if not headers:
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    counts: dict[str, int] = {}
+    for name, field in _COUNT_HEADERS:
+        value = lower.get(name)
+        if value is not None and value.strip().isdigit():
+            counts[field] = int(value)
+    if not counts:
+        return None
+    total = sum(counts.values())
+    return Usage(total_tokens=total, **counts)
+
+
+def usage_or_headers(usage: Usage, headers: Mapping[str, str] | None) -> Usage:
+    """The body's usage when it has token counts, else the headers' (Cohere Command R's body and
+    guardrail-blocked answers carry none)."""
+    if usage.input_tokens or usage.output_tokens:
+        return usage
+    return header_usage(headers) or usage
+
+
+def native_answer(
+    response: Response, data: Any, headers: Mapping[str, str] | None, req: ChatRequest | None = None
+) -> Response:
+    """What every native formatter's ``parse_response`` does last: a guardrail intervention in the
+    body becomes ``finish_reason="content_filter"`` (and ``Response.guardrail`` is set when a
+    guardrail was configured or reported); usage the body lacks comes from the headers, and so do
+    the service tier and latency Bedrock applied."""
+    intervened = guardrail_intervened(data)
+    tier, latency = read_back_headers(headers)
+    return msgspec.structs.replace(
+        response,
+        finish_reason=native_finish(response.finish_reason, intervened),
+        usage=usage_or_headers(response.usage, headers),
+        guardrail=native_guardrail(req.features if req else None, data),
+        service_tier=tier,
+        latency=latency,
+    )
+
+
+def stream_guardrail(data: Any) -> GuardrailChunk | None:
+    """A native stream chunk's guardrail verdict (``amazon-bedrock-guardrailAction``), if it has one."""
+    result = native_guardrail(None, data)
+    return GuardrailChunk(result=result) if result is not None else None

@@ -17,6 +17,7 @@ Answers are read by ``anthropic_parse`` (JSON body and stream events).
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -24,6 +25,7 @@ import msgspec
 from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
+    CitationsPart,
     ContentPart,
     DocumentPart,
     ImagePart,
@@ -161,6 +163,8 @@ def _block(p: ContentPart) -> dict[str, Any] | None:
         return {"type": "thinking", "thinking": p.text, "signature": p.signature} if p.signature else None
     if isinstance(p, RedactedThinkingPart):
         return {"type": "redacted_thinking", "data": p.data}
+    if isinstance(p, CitationsPart):  # cited answer text from a Converse turn: its text
+        return {"type": "text", "text": p.text} if p.text.strip() else None
     raise AssertionError(p)  # pragma: no cover - the union is exhaustive
 
 
@@ -279,12 +283,12 @@ class AnthropicFormatter:
         _check_breakpoints(body, placed)
         return body
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
         """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict):
             raise _common.bad_body("Claude's answer is not a JSON object")
-        return parse_message(data, req.spec.model_id)
+        return _common.native_answer(parse_message(data, req.spec.model_id), data, headers, req)
 
     def stream_parser(self, req: ChatRequest) -> AnthropicStreamParser:
         return AnthropicStreamParser()

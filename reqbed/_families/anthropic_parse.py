@@ -26,6 +26,7 @@ from .._types import (
     ContentPart,
     FinishChunk,
     FinishReason,
+    GuardrailChunk,
     RedactedThinkingPart,
     Response,
     TextChunk,
@@ -128,11 +129,16 @@ class AnthropicStreamParser:
         self._prefilled: dict[int, dict[str, Any]] = {}
         self._usage: dict[str, int] = {}
         self._stop: FinishReason | None = None
+        self._intervened = False
+        self._guard: GuardrailChunk | None = None
 
     def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
         data = _decode(payload) if payload else {}
         if not isinstance(data, dict):
             return []
+        guard = _common.stream_guardrail(data)
+        if guard is not None:
+            self._guard, self._intervened = guard, guard.result.action == "INTERVENED"
         kind = data.get("type")
         if kind == "content_block_delta":
             return self._delta(_common.token_count(data.get("index")), data.get("delta") or {})
@@ -207,7 +213,7 @@ class AnthropicStreamParser:
                     self._usage[key] = value
 
     def _message_stop(self, data: dict[str, Any]) -> list[Chunk]:
-        if self._stop is None:
+        if self._stop is None and not self._intervened:
             raise _common.bad_body("message_stop arrived before a message_delta with the stop reason")
         metrics = data.get(_METRICS)
         usage = dict(self._usage)
@@ -219,9 +225,11 @@ class AnthropicStreamParser:
                 ("cache_read_input_tokens", "cacheReadInputTokenCount"),
                 ("cache_creation_input_tokens", "cacheWriteInputTokenCount"),
             ):
-                if ours not in usage and _common.token_count(metrics.get(theirs)):
+                if not usage.get(ours) and _common.token_count(metrics.get(theirs)):
                     usage[ours] = _common.token_count(metrics.get(theirs))
-        return [UsageChunk(usage=anthropic_usage(usage)), FinishChunk(finish_reason=self._stop)]
+        finish = _common.native_finish(self._stop or "stop", self._intervened)
+        guard: list[Chunk] = [self._guard] if self._guard else []
+        return [*guard, UsageChunk(usage=anthropic_usage(usage)), FinishChunk(finish_reason=finish)]
 
     def finish(self) -> list[Chunk]:
         return []

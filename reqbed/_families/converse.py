@@ -12,19 +12,26 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
 from .._accumulator import ToolCallBuilder, make_response
 from .._errors import ValidationError
+from .._features import converse_fields, converse_guardrail
 from .._request import ChatRequest
 from .._types import (
     Chunk,
+    Citation,
+    CitationChunk,
+    CitationsPart,
     ContentPart,
     DocumentPart,
     FinishChunk,
     FinishReason,
+    GuardContentPart,
+    GuardrailChunk,
     ImagePart,
     RedactedThinkingPart,
     Response,
@@ -113,7 +120,37 @@ def _image(p: ImagePart) -> dict[str, Any]:
 def _document(p: DocumentPart) -> dict[str, Any]:
     if p.format not in ("pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"):
         raise ValidationError(f"unsupported document format {p.format!r}", field="prompt.document.format")
-    return {"document": {"format": p.format, "name": _document_name(p.name), "source": {"bytes": _b64(p.data)}}}
+    doc: dict[str, Any] = {"format": p.format, "name": _document_name(p.name), "source": {"bytes": _b64(p.data)}}
+    if p.context is not None:
+        doc["context"] = p.context
+    if p.citations:
+        doc["citations"] = {"enabled": True}
+    return {"document": doc}
+
+
+def _citation_wire(c: Citation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.title is not None:
+        out["title"] = c.title
+    if c.source is not None:
+        out["source"] = c.source
+    if c.text:
+        out["sourceContent"] = [{"text": c.text}]
+    if c.location:  # Converse's CitationLocation is a union: one member, never empty
+        out["location"] = c.location
+    return out
+
+
+def citation_of(c: dict[str, Any]) -> Citation:
+    """A Converse ``Citation`` (or a stream's ``CitationsDelta``) -> Citation."""
+    source = c.get("sourceContent") or []
+    location = c.get("location")
+    return Citation(
+        text="".join(s.get("text") or "" for s in source if isinstance(s, dict)),
+        title=c.get("title"),
+        source=c.get("source"),
+        location=location if isinstance(location, dict) else None,
+    )
 
 
 def _cache_point(ttl: Any) -> dict[str, Any]:
@@ -149,10 +186,27 @@ def _block(p: ContentPart) -> list[dict[str, Any]]:
             result["status"] = "error"
         return [{"toolResult": result}]
     if isinstance(p, ThinkingPart):
-        text: dict[str, Any] = {"text": p.text}
+        reasoning: dict[str, Any] = {"text": p.text}
         if p.signature:
-            text["signature"] = p.signature
-        return [{"reasoningContent": {"reasoningText": text}}]
+            reasoning["signature"] = p.signature
+        return [{"reasoningContent": {"reasoningText": reasoning}}]
+    if isinstance(p, CitationsPart):  # replayed as Bedrock sent it, so the model sees its cited answer
+        return [
+            {
+                "citationsContent": {
+                    "content": [{"text": p.text}],
+                    "citations": [_citation_wire(c) for c in p.citations],
+                }
+            }
+        ]
+    if isinstance(p, GuardContentPart):
+        if p.data is not None:
+            fmt = (p.media_type or "").rpartition("/")[2]
+            return [{"guardContent": {"image": {"format": fmt, "source": {"bytes": _b64(p.data)}}}}]
+        text: dict[str, Any] = {"text": p.text or ""}
+        if p.qualifiers:
+            text["qualifiers"] = list(p.qualifiers)
+        return [{"guardContent": {"text": text}}]
     if isinstance(p, RedactedThinkingPart):
         # a blob in Converse's model: the base64 text Bedrock returned, replayed unchanged
         try:
@@ -286,6 +340,7 @@ class ConverseFormatter:
             extra.update(po.additional_model_request_fields)
         if extra:
             body["additionalModelRequestFields"] = extra
+        body.update(converse_fields(req.features, stream=req.stream))
         if po.anthropic_prompt_cache:
             _place_cache_points(body, req)
         total = sum(1 for b in _all_blocks(body) if "cachePoint" in b)
@@ -295,7 +350,7 @@ class ConverseFormatter:
             )
         return body
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
         """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict):
@@ -325,16 +380,28 @@ class ConverseFormatter:
                     content.append(ThinkingPart(text=rt.get("text", ""), signature=rt.get("signature")))
                 elif "redactedContent" in rc:
                     content.append(RedactedThinkingPart(data=rc["redactedContent"]))
-        return make_response(
+            elif "citationsContent" in block:
+                cc = block["citationsContent"]
+                text = "".join(g.get("text") or "" for g in cc.get("content") or [] if isinstance(g, dict))
+                cites = [citation_of(c) for c in cc.get("citations") or [] if isinstance(c, dict)]
+                content.append(CitationsPart(text=text, citations=cites))
+        response = make_response(
             content=content,
             finish_reason=converse_finish_reason(data.get("stopReason")),
             usage=converse_usage(data.get("usage")),
             model=req.spec.model_id,
             raw=data,
         )
+        tier, perf = data.get("serviceTier"), data.get("performanceConfig")
+        return msgspec.structs.replace(
+            response,
+            guardrail=converse_guardrail(req.features, data.get("stopReason"), data.get("trace")),
+            service_tier=tier.get("type") if isinstance(tier, dict) else None,
+            latency=perf.get("latency") if isinstance(perf, dict) else None,
+        )
 
     def stream_parser(self, req: ChatRequest) -> ConverseStreamParser:
-        return ConverseStreamParser()
+        return ConverseStreamParser(req)
 
 
 def converse_usage(u: Any) -> Usage:
@@ -396,6 +463,7 @@ class _Delta(msgspec.Struct):
     text: str | None = None
     toolUse: _ToolUseDelta | None = None
     reasoningContent: _ReasoningDelta | None = None
+    citation: dict[str, Any] | None = None
 
 
 class _BlockDelta(msgspec.Struct):
@@ -412,10 +480,16 @@ _decode_block_delta = msgspec.json.Decoder(_BlockDelta).decode
 class ConverseStreamParser:
     """ConverseStream events -> chunks. Finish is emitted after ``metadata`` (usage) arrives."""
 
-    def __init__(self) -> None:
+    def __init__(self, req: ChatRequest | None = None) -> None:
+        self._req = req
         self._tools: dict[int, ToolCallBuilder] = {}
         self._stop: FinishReason | None = None
+        self._stop_reason: Any = None
         self._done = False
+        # the text of the block being streamed, and its citations (emitted when the block stops)
+        self._text_index = -1
+        self._block_text: list[str] = []
+        self._citations: list[Citation] = []
 
     def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
         if event_type == "contentBlockDelta":
@@ -431,22 +505,42 @@ class ConverseStreamParser:
                 return [ToolCallDeltaChunk(index=index, id=start["toolUseId"], name=start["name"])]
             return []
         if event_type == "contentBlockStop":
-            builder = self._tools.pop(int(data.get("contentBlockIndex") or 0), None)
+            index = int(data.get("contentBlockIndex") or 0)
+            if self._citations and index == self._text_index:
+                text = "".join(self._block_text)
+                cited: list[Chunk] = [CitationChunk(citation=c, text=text) for c in self._citations]
+                self._citations = []
+                return cited
+            builder = self._tools.pop(index, None)
             return [builder.complete()] if builder else []
         if event_type == "messageStop":
-            self._stop = converse_finish_reason(data.get("stopReason"))
+            self._stop_reason = data.get("stopReason")
+            self._stop = converse_finish_reason(self._stop_reason)
             return []
         if event_type == "metadata":
             if self._stop is None:
                 raise _common.bad_body("metadata arrived before messageStop")
             self._done = True
-            return [UsageChunk(usage=converse_usage(data.get("usage"))), FinishChunk(finish_reason=self._stop)]
+            out: list[Chunk] = []
+            guard = converse_guardrail(self._req.features, self._stop_reason, data.get("trace")) if self._req else None
+            if guard is not None:
+                out.append(GuardrailChunk(result=guard))
+            out += [UsageChunk(usage=converse_usage(data.get("usage"))), FinishChunk(finish_reason=self._stop)]
+            return out
         return []  # messageStart and events reqbed does not use
 
     def _delta(self, event: _BlockDelta) -> list[Chunk]:
         delta, index = event.delta, event.contentBlockIndex
         if delta.text is not None:
+            if index != self._text_index:
+                self._text_index, self._block_text = index, []
+            self._block_text.append(delta.text)
             return [TextChunk(text=delta.text)]
+        if delta.citation is not None:
+            if index != self._text_index:
+                self._text_index, self._block_text = index, []
+            self._citations.append(citation_of(delta.citation))
+            return []
         if delta.toolUse is not None:
             frag = delta.toolUse.input
             builder = self._tools.get(index)

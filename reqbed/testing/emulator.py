@@ -45,6 +45,7 @@ import h11
 
 from .._aws.eventstream import encode_frame
 from . import _converse_responder as converse
+from . import _features_responder as features
 from ._sigv4_check import SignatureProblem, verify
 
 __all__ = [
@@ -384,9 +385,10 @@ class Emulator:
                 400, "ValidationException", "Malformed input request, please reformat your input and try again."
             )
         stream = action.endswith("stream")
+        extra_headers: list[tuple[str, str]] = []
         try:
             if action.startswith("converse"):
-                answer = converse.answer(payload, cache=self._cache)
+                answer = features.converse(payload, converse.answer(payload, cache=self._cache))
                 events = [(et, json.dumps(ev).encode()) for et, ev in converse.stream_events(answer)]
             else:
                 family = _family(model_id)
@@ -396,6 +398,8 @@ class Emulator:
                         400, "ValidationException", f"The emulator has no native body for {family!r}; use Converse"
                     )
                 answer, native_events = handler(model_id, payload)
+                features.native(headers, payload, answer, native_events)
+                extra_headers = features.native_reply_headers(headers, native_events)
                 events = [
                     ("chunk", json.dumps({"bytes": base64.b64encode(json.dumps(e).encode()).decode()}).encode())
                     for e in native_events
@@ -411,7 +415,7 @@ class Emulator:
                 f"(emulator: {type(e).__name__}: {e})",
             )
         if not stream:
-            reply = _Reply(200, self._base_headers("application/json"), json.dumps(answer).encode())
+            reply = _Reply(200, self._base_headers("application/json") + extra_headers, json.dumps(answer).encode())
             if fault is not None and fault.kind == "stall":
                 reply.stall = True
             return reply
