@@ -161,11 +161,13 @@ class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
-    """A tool the model may call. ``parameters`` is a JSON schema for the arguments object."""
+    """A tool the model may call. ``parameters`` is a JSON schema for the arguments object.
+    ``cache_control`` (``{"type": "ephemeral", "ttl": "5m" | "1h"}``) puts a cache point after it."""
 
     name: str
     description: str = ""
     parameters: dict[str, Any] = msgspec.field(default_factory=lambda: {"type": "object", "properties": {}})
+    cache_control: dict[str, Any] | None = None
 
 
 class Guardrail(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
@@ -195,6 +197,8 @@ class Usage(msgspec.Struct, kw_only=True, frozen=True):
     total_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    #: cache writes by TTL (``{"5m": n, "1h": m}``), when Bedrock reports them: 1h writes cost more
+    cache_write_by_ttl: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 class Response(msgspec.Struct, kw_only=True, frozen=True):

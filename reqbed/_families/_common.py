@@ -92,6 +92,8 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
         isinstance(p, TextPart) and p.cache_control is not None for p in [*req.system, *_parts(req)]
     ):
         raise _refuse("prompt caching (a cache_control mark)", req, "prompt")
+    if not caps.caching and any(t.cache_control is not None for t in opts.tools):
+        raise _refuse("prompt caching (a tool's cache_control)", req, "tools")
     for m in req.messages:
         for p in m.content:
             inner = p.content if isinstance(p, ToolResultPart) and not isinstance(p.content, str) else [p]
@@ -217,8 +219,13 @@ def header_usage(headers: Mapping[str, str] | None) -> Usage | None:
             counts[field] = int(value)
     if not counts:
         return None
-    total = sum(counts.values())
-    return Usage(total_tokens=total, **counts)
+    return Usage(
+        input_tokens=counts.get("input_tokens", 0),
+        output_tokens=counts.get("output_tokens", 0),
+        total_tokens=sum(counts.values()),
+        cache_read_tokens=counts.get("cache_read_tokens", 0),
+        cache_write_tokens=counts.get("cache_write_tokens", 0),
+    )
 
 
 def usage_or_headers(usage: Usage, headers: Mapping[str, str] | None) -> Usage:

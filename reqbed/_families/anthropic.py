@@ -205,6 +205,8 @@ def _tools(req: ChatRequest) -> list[dict[str, Any]]:
         if t.description:
             tool["description"] = t.description
         tool["input_schema"] = t.parameters
+        if t.cache_control is not None:
+            tool["cache_control"] = _checked_cache_control(t.cache_control)
         tools.append(tool)
     if not tools and req.has_tool_history:
         # Anthropic refuses tool_use/tool_result history without tool definitions.

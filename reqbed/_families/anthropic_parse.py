@@ -70,12 +70,20 @@ def anthropic_usage(u: Any) -> Usage:
         _common.token_count(u.get("cache_read_input_tokens")),
         _common.token_count(u.get("cache_creation_input_tokens")),
     )
+    creation = u.get("cache_creation")
+    by_ttl: dict[str, int] = {}
+    if isinstance(creation, dict):  # {"ephemeral_5m_input_tokens": n, "ephemeral_1h_input_tokens": m}
+        for ttl in ("5m", "1h"):
+            n = _common.token_count(creation.get(f"ephemeral_{ttl}_input_tokens"))
+            if n:
+                by_ttl[ttl] = n
     return Usage(
         input_tokens=inp,
         output_tokens=out,
         total_tokens=inp + out + read + write,
         cache_read_tokens=read,
         cache_write_tokens=write,
+        cache_write_by_ttl=by_ttl,
     )
 
 
@@ -127,7 +135,7 @@ class AnthropicStreamParser:
     def __init__(self) -> None:
         self._tools: dict[int, ToolCallBuilder] = {}
         self._prefilled: dict[int, dict[str, Any]] = {}
-        self._usage: dict[str, int] = {}
+        self._usage: dict[str, Any] = {}
         self._stop: FinishReason | None = None
         self._intervened = False
         self._guard: GuardrailChunk | None = None
@@ -208,6 +216,8 @@ class AnthropicStreamParser:
 
     def _take_usage(self, usage: Any) -> None:
         if isinstance(usage, dict):
+            if isinstance(usage.get("cache_creation"), dict):
+                self._usage["cache_creation"] = usage["cache_creation"]
             for key, value in usage.items():
                 if isinstance(value, int) and not isinstance(value, bool):
                     self._usage[key] = value

@@ -237,18 +237,30 @@ def _messages(req: ChatRequest) -> list[dict[str, Any]]:
     return merged
 
 
+def _tool_cache_point(req: ChatRequest, i: int, cc: dict[str, Any]) -> dict[str, Any]:
+    field = f"tools[{i}].cache_control"
+    if req.spec.family != "anthropic":
+        raise ValidationError(
+            "cache points in tools are Claude's on Bedrock (Amazon Nova caches system and messages only)", field=field
+        )
+    if cc.get("type", "ephemeral") != "ephemeral" or set(cc) - {"type", "ttl"}:
+        raise ValidationError(f'must be {{"type": "ephemeral", "ttl": "5m" | "1h"}}, got {cc!r}', field=field)
+    if cc.get("ttl") not in (None, "5m", "1h"):
+        raise ValidationError(f'cache ttl must be "5m" or "1h", got {cc.get("ttl")!r}', field=f"{field}.ttl")
+    return _cache_point(cc.get("ttl"))
+
+
 def _tool_config(req: ChatRequest) -> dict[str, Any] | None:
     opts = req.options
-    tools = [
-        {
-            "toolSpec": {
-                "name": t.name,
-                **({"description": t.description} if t.description else {}),
-                "inputSchema": {"json": t.parameters},
-            }
-        }
-        for t in opts.tools
-    ]
+    tools: list[dict[str, Any]] = []
+    for i, t in enumerate(opts.tools):
+        spec: dict[str, Any] = {"name": t.name}
+        if t.description:
+            spec["description"] = t.description
+        spec["inputSchema"] = {"json": t.parameters}
+        tools.append({"toolSpec": spec})
+        if t.cache_control is not None:
+            tools.append(_tool_cache_point(req, i, t.cache_control))
     if opts.tool_choice == "none" and not req.has_tool_history:
         return None  # Converse has no "none" choice: the model cannot call tools it was not given
     if not tools and req.has_tool_history:
@@ -343,11 +355,12 @@ class ConverseFormatter:
         body.update(converse_fields(req.features, stream=req.stream))
         if po.anthropic_prompt_cache:
             _place_cache_points(body, req)
-        total = sum(1 for b in _all_blocks(body) if "cachePoint" in b)
-        if total > _MAX_CACHE_POINTS:
+        points = [b["cachePoint"] for b in _all_blocks(body) if "cachePoint" in b]
+        if len(points) > _MAX_CACHE_POINTS:
             raise ValidationError(
-                f"{total} cache points requested; Bedrock allows at most {_MAX_CACHE_POINTS}", field="prompt"
+                f"{len(points)} cache points requested; Bedrock allows at most {_MAX_CACHE_POINTS}", field="prompt"
             )
+        _check_ttl_order(points)
         return body
 
     def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
@@ -414,7 +427,17 @@ def converse_usage(u: Any) -> Usage:
         total_tokens=int(u.get("totalTokens") or inp + out),
         cache_read_tokens=int(u.get("cacheReadInputTokens") or u.get("cacheReadInputTokenCount") or 0),
         cache_write_tokens=int(u.get("cacheWriteInputTokens") or u.get("cacheWriteInputTokenCount") or 0),
+        cache_write_by_ttl=_by_ttl(u.get("cacheDetails")),
     )
+
+
+def _by_ttl(details: Any) -> dict[str, int]:
+    """``usage.cacheDetails`` (``[{"ttl": "1h", "inputTokens": n}]``) -> ``{"1h": n}``."""
+    out: dict[str, int] = {}
+    for d in details if isinstance(details, list) else []:
+        if isinstance(d, dict) and isinstance(d.get("ttl"), str):
+            out[d["ttl"]] = out.get(d["ttl"], 0) + _common.token_count(d.get("inputTokens"))
+    return out
 
 
 def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
@@ -426,7 +449,8 @@ def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
         return bool(blocks) and "cachePoint" in blocks[-1]
 
     tc = body.get("toolConfig")
-    if tc and req.options.tools and not has_point(tc["tools"]):
+    # tools take cache points on Claude only (AWS's prompt-caching page: Nova caches system and messages)
+    if tc and req.options.tools and req.spec.family == "anthropic" and not has_point(tc["tools"]):
         tc["tools"].append(point)
     if body.get("system") and not has_point(body["system"]):
         body["system"].append(point)
@@ -442,8 +466,23 @@ def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
         target.append(point)
 
 
+def _check_ttl_order(points: list[dict[str, Any]]) -> None:
+    """The cached prefix runs tools -> system -> messages: a 1h point may not follow a 5m one."""
+    seen_short = False
+    for p in points:
+        long = p.get("ttl") == "1h"
+        if long and seen_short:
+            raise ValidationError(
+                "a 1h cache point cannot come after a 5m one (the prefix runs tools, system, messages); give the "
+                'earlier cache_control "ttl": "1h" too',
+                field="prompt.cache_control",
+            )
+        seen_short = seen_short or not long
+
+
 def _all_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = list(body.get("system") or []) + list((body.get("toolConfig") or {}).get("tools") or [])
+    """Every block in prefix order: tools, system, messages."""
+    blocks = list((body.get("toolConfig") or {}).get("tools") or []) + list(body.get("system") or [])
     for m in body["messages"]:
         blocks.extend(m["content"])
     return blocks

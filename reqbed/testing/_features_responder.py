@@ -11,6 +11,8 @@
   ``citation`` delta).
 - **tiers and latency**: ``serviceTier`` / ``performanceConfig`` (or InvokeModel's headers) are
   echoed back as applied.
+- **cache writes by TTL**: a cache write is reported by the TTL of the last cache point (Converse
+  ``usage.cacheDetails``; Claude's native ``usage.cache_creation``).
 - **token-count headers**: every InvokeModel answer carries ``X-Amzn-Bedrock-Input-Token-Count`` /
   ``-Output-Token-Count`` (from the answer's invocation metrics).
 """
@@ -77,6 +79,10 @@ def converse(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
             {"text": "According to the document:"},
             {"citationsContent": {"content": [{"text": " " + sentence}], "citations": [citation]}},
         ]
+    write = answer["usage"].get("cacheWriteInputTokens") or 0
+    if write:
+        points = [b["cachePoint"] for b in _converse_blocks(body) if isinstance(b, dict) and "cachePoint" in b]
+        answer["usage"]["cacheDetails"] = [{"ttl": points[-1].get("ttl") or "5m", "inputTokens": write}]
     if isinstance(body.get("serviceTier"), dict):
         answer["serviceTier"] = dict(body["serviceTier"])
     if isinstance(body.get("performanceConfig"), dict):
@@ -84,8 +90,43 @@ def converse(body: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
+def _converse_blocks(body: dict[str, Any]) -> list[Any]:
+    blocks = list((body.get("toolConfig") or {}).get("tools") or []) + list(body.get("system") or [])
+    for m in body.get("messages") or []:
+        blocks += m.get("content") or []
+    return blocks
+
+
+def _claude_cache_creation(body: dict[str, Any], usage: Any) -> None:
+    """Claude's ``usage.cache_creation`` split by the TTL of the last breakpoint (in place)."""
+    if not isinstance(usage, dict) or not usage.get("cache_creation_input_tokens"):
+        return
+    marks = _walk_cache_control(body)
+    ttl = (marks[-1].get("ttl") if marks else None) or "5m"
+    write = usage["cache_creation_input_tokens"]
+    usage["cache_creation"] = {
+        "ephemeral_5m_input_tokens": write if ttl == "5m" else 0,
+        "ephemeral_1h_input_tokens": write if ttl == "1h" else 0,
+    }
+
+
+def _walk_cache_control(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        found = [value["cache_control"]] if isinstance(value.get("cache_control"), dict) else []
+        for k in ("tools", "system", "messages", "content"):
+            found += _walk_cache_control(value.get(k))
+        return found
+    if isinstance(value, list):
+        return [cc for v in value for cc in _walk_cache_control(v)]
+    return []
+
+
 def native(headers: dict[str, str], body: dict[str, Any], answer: dict[str, Any], events: list[dict[str, Any]]) -> None:
-    """Mark a native answer and its last stream chunk with the guardrail's verdict (in place)."""
+    """Mark a native answer and its last stream chunk with the guardrail's verdict (in place);
+    split Claude's cache writes by TTL."""
+    _claude_cache_creation(body, answer.get("usage"))
+    if events and events[0].get("type") == "message_start":
+        _claude_cache_creation(body, (events[0].get("message") or {}).get("usage"))
     gid = headers.get("x-amzn-bedrock-guardrailidentifier")
     if gid is None:
         return
