@@ -39,6 +39,7 @@ from ._errors import (
 from ._model_spec import ModelSpec, parse_model_spec
 from ._retry import RetryPolicy
 from ._types import (
+    AudioPart,
     Chunk,
     Citation,
     CitationChunk,
@@ -64,6 +65,7 @@ from ._types import (
     ToolResultPart,
     Usage,
     UsageChunk,
+    VideoPart,
 )
 from ._version import __version__
 
@@ -75,6 +77,7 @@ __all__ = [
     "APIError",
     "AccessDeniedError",
     "AsyncStreamResponse",
+    "AudioPart",
     "AuthenticationError",
     "AwsCredentials",
     "BadRequestError",
@@ -122,6 +125,7 @@ __all__ = [
     "Usage",
     "UsageChunk",
     "ValidationError",
+    "VideoPart",
     "__version__",
     "abedrock_api_key",
     "agenerate_text",

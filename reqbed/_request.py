@@ -19,6 +19,7 @@ from ._features import NONE as NO_FEATURES
 from ._features import Features, parse_features
 from ._model_spec import ModelSpec, parse_model_spec
 from ._types import (
+    AudioPart,
     ContentPart,
     DocumentPart,
     GuardContentPart,
@@ -30,6 +31,7 @@ from ._types import (
     Tool,
     ToolCall,
     ToolResultPart,
+    VideoPart,
 )
 
 __all__ = [
@@ -186,10 +188,31 @@ def _provider_options_error(text: str) -> ValidationError:
     return _fail(text, "provider_options" + where)
 
 
+_S3_URI = re.compile(r"s3://[a-z0-9][.\-a-z0-9]{1,61}[a-z0-9](/.*)?")
+
+
+def _check_s3(s3: dict[str, str], field: str) -> None:
+    """An S3 source (botocore's S3Location: ``uri`` and an optional 12-digit ``bucket_owner``)."""
+    unknown = set(s3) - {"uri", "bucket_owner"}
+    if unknown:
+        raise _fail(f"unknown key(s) {sorted(unknown)}; an S3 source has uri and bucket_owner", field)
+    uri = s3.get("uri")
+    if not isinstance(uri, str) or len(uri) > 1024 or not _S3_URI.fullmatch(uri):
+        raise _fail(f"must be an s3://bucket/key URI, got {uri!r}", f"{field}.uri")
+    owner = s3.get("bucket_owner")
+    if owner is not None and not re.fullmatch(r"[0-9]{12}", owner):
+        raise _fail("must be a 12-digit AWS account id", f"{field}.bucket_owner")
+
+
 def _check_media(p: ContentPart, field: str) -> None:
-    """Images and documents (also inside tool results) must hold bytes."""
-    if isinstance(p, (ImagePart, DocumentPart)) and not p.data:
-        raise _fail("holds no bytes", f"{field}.data")
+    """Images, documents, video and audio (also inside tool results) hold bytes or an S3 source."""
+    if isinstance(p, (ImagePart, DocumentPart, VideoPart, AudioPart)):
+        if p.s3 is not None:
+            if p.data:
+                raise _fail("give either data or s3, not both", field)
+            _check_s3(p.s3, f"{field}.s3")
+        elif not p.data:
+            raise _fail("holds no bytes", f"{field}.data")
     if isinstance(p, ToolResultPart) and not isinstance(p.content, str):
         for k, q in enumerate(p.content):
             _check_media(q, f"{field}.content[{k}]")

@@ -12,6 +12,7 @@ from typing import Any, Literal, Union
 import msgspec
 
 __all__ = [
+    "AudioPart",
     "Chunk",
     "Citation",
     "CitationChunk",
@@ -40,6 +41,7 @@ __all__ = [
     "ToolResultPart",
     "Usage",
     "UsageChunk",
+    "VideoPart",
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -62,10 +64,12 @@ class TextPart(_Part, tag="text"):
 
 
 class ImagePart(_Part, tag="image"):
-    """An image: raw bytes and their media type (``image/png``, ``image/jpeg``, ``image/gif``, ``image/webp``)."""
+    """An image: raw bytes and their media type (``image/png``, ``image/jpeg``, ``image/gif``, ``image/webp``).
+    Instead of bytes, ``s3={"uri": "s3://bucket/key", "bucket_owner": "123456789012"}`` (Converse only)."""
 
-    data: bytes
     media_type: str
+    data: bytes = b""
+    s3: dict[str, str] | None = None
 
 
 class DocumentPart(_Part, tag="document"):
@@ -74,11 +78,30 @@ class DocumentPart(_Part, tag="document"):
     ``citations=True`` asks the model to cite it (Converse's ``citations.enabled``: the answer's
     ``Response.citations``); ``context`` is extra text about the document for the model."""
 
-    data: bytes
     format: str
     name: str
+    data: bytes = b""
     citations: bool = False
     context: str | None = None
+    s3: dict[str, str] | None = None
+
+
+class VideoPart(_Part, tag="video"):
+    """A video (Converse only; Amazon Nova Lite / Pro ...): raw bytes or an ``s3`` source, and its
+    ``format`` (mkv, mov, mp4, webm, flv, mpeg, mpg, wmv, three_gp)."""
+
+    format: str
+    data: bytes = b""
+    s3: dict[str, str] | None = None
+
+
+class AudioPart(_Part, tag="audio"):
+    """Audio (Converse only, for models that take it): raw bytes or an ``s3`` source, and its
+    ``format`` (mp3, wav, flac, ogg, ... as Converse lists them)."""
+
+    format: str
+    data: bytes = b""
+    s3: dict[str, str] | None = None
 
 
 class ToolCall(_Part, tag="tool_call"):
@@ -150,6 +173,8 @@ ContentPart = Union[  # noqa: UP007 - msgspec needs a runtime union
     RedactedThinkingPart,
     CitationsPart,
     GuardContentPart,
+    VideoPart,
+    AudioPart,
 ]
 
 

@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING
 
 from .._errors import ValidationError
 from .._features import invoke_headers
-from .._types import CitationsPart, DocumentPart, GuardContentPart
+from .._types import (
+    AudioPart,
+    CitationsPart,
+    DocumentPart,
+    GuardContentPart,
+    ImagePart,
+    ToolResultPart,
+    VideoPart,
+)
 from . import anthropic, cohere, meta
 from . import capabilities as caps
 from ._base import Capabilities, Family, Formatter
@@ -103,8 +111,12 @@ def converse_only(req: ChatRequest) -> str | None:
         for j, p in enumerate(m.content):
             if isinstance(p, DocumentPart) and (p.citations or p.context is not None):
                 return f"prompt[{i}].content[{j}].{'citations' if p.citations else 'context'}"
-            if isinstance(p, GuardContentPart):
+            if isinstance(p, (GuardContentPart, VideoPart, AudioPart)):
                 return f"prompt[{i}].content[{j}]"
+            inner = p.content if isinstance(p, ToolResultPart) and not isinstance(p.content, str) else [p]
+            for q in inner:
+                if isinstance(q, (ImagePart, DocumentPart)) and q.s3 is not None:
+                    return f"prompt[{i}].content[{j}].s3"
     if req.features.response_field_paths is not None:
         return "provider_options.additional_model_response_field_paths"
     return None

@@ -11,6 +11,7 @@ import msgspec
 from .._errors import ModelStreamError, ReqbedError, ValidationError
 from .._features import native_guardrail, read_back_headers
 from .._types import (
+    AudioPart,
     ContentPart,
     DocumentPart,
     FinishReason,
@@ -21,6 +22,7 @@ from .._types import (
     ToolCall,
     ToolResultPart,
     Usage,
+    VideoPart,
 )
 from ._base import Capabilities
 
@@ -102,6 +104,10 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
                     raise _refuse("image input", req, "prompt")
                 if isinstance(q, DocumentPart) and not caps.documents:
                     raise _refuse("document input", req, "prompt")
+                if isinstance(q, VideoPart) and not caps.video:
+                    raise _refuse("video input", req, "prompt")
+                if isinstance(q, AudioPart) and not caps.audio:
+                    raise _refuse("audio input", req, "prompt")
     if caps.max_output_tokens and opts.max_tokens and opts.max_tokens > caps.max_output_tokens:
         raise ValidationError(
             f"{opts.max_tokens} exceeds {req.spec.base_model}'s output limit of {caps.max_output_tokens}",

@@ -67,6 +67,7 @@ def amazon(spec: ModelSpec) -> Capabilities:
         streaming_tools=not titan,
         images=not titan and "micro" not in base,
         documents=not titan,
+        video=not titan and "micro" not in base,
         caching=not titan,
         system_prompt=not titan,
     )
@@ -113,5 +114,13 @@ def deepseek(spec: ModelSpec) -> Capabilities:
 def default(spec: ModelSpec) -> Capabilities:
     """A model reqbed knows nothing about (a new family, a bare ARN): permissive, Bedrock decides."""
     return Capabilities(
-        tools=True, streaming_tools=True, images=True, documents=True, caching=True, thinking=True, max_temperature=2.0
+        tools=True,
+        streaming_tools=True,
+        images=True,
+        documents=True,
+        video=True,
+        audio=True,
+        caching=True,
+        thinking=True,
+        max_temperature=2.0,
     )

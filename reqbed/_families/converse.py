@@ -22,6 +22,7 @@ from .._errors import ValidationError
 from .._features import converse_fields, converse_guardrail
 from .._request import ChatRequest
 from .._types import (
+    AudioPart,
     Chunk,
     Citation,
     CitationChunk,
@@ -44,6 +45,7 @@ from .._types import (
     ToolResultPart,
     Usage,
     UsageChunk,
+    VideoPart,
 )
 from . import _common
 from ._base import Endpoint
@@ -107,6 +109,30 @@ def _document_name(name: str) -> str:
     return name
 
 
+def _source(p: ImagePart | DocumentPart | VideoPart | AudioPart) -> dict[str, Any]:
+    if p.s3 is None:
+        return {"bytes": _b64(p.data)}
+    location = {"uri": p.s3["uri"]}
+    if p.s3.get("bucket_owner"):
+        location["bucketOwner"] = p.s3["bucket_owner"]
+    return {"s3Location": location}
+
+
+_VIDEO_FORMATS = ("mkv", "mov", "mp4", "webm", "flv", "mpeg", "mpg", "wmv", "three_gp")
+_AUDIO_FORMATS = (
+    "mp3", "opus", "wav", "aac", "flac", "mp4", "ogg", "mkv", "mka", "x-aac", "m4a", "mpeg", "mpga", "pcm", "webm"
+)  # fmt: skip
+
+
+def _media(p: VideoPart | AudioPart) -> dict[str, Any]:
+    kind, formats = ("video", _VIDEO_FORMATS) if isinstance(p, VideoPart) else ("audio", _AUDIO_FORMATS)
+    if p.format not in formats:
+        raise ValidationError(
+            f"unsupported {kind} format {p.format!r} ({', '.join(formats)})", field=f"prompt.{kind}.format"
+        )
+    return {kind: {"format": p.format, "source": _source(p)}}
+
+
 def _image(p: ImagePart) -> dict[str, Any]:
     fmt = p.media_type.rpartition("/")[2].lower()
     fmt = "jpeg" if fmt == "jpg" else fmt
@@ -114,13 +140,13 @@ def _image(p: ImagePart) -> dict[str, Any]:
         raise ValidationError(
             f"unsupported image media type {p.media_type!r} (png, jpeg, gif, webp)", field="prompt.image.media_type"
         )
-    return {"image": {"format": fmt, "source": {"bytes": _b64(p.data)}}}
+    return {"image": {"format": fmt, "source": _source(p)}}
 
 
 def _document(p: DocumentPart) -> dict[str, Any]:
     if p.format not in ("pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"):
         raise ValidationError(f"unsupported document format {p.format!r}", field="prompt.document.format")
-    doc: dict[str, Any] = {"format": p.format, "name": _document_name(p.name), "source": {"bytes": _b64(p.data)}}
+    doc: dict[str, Any] = {"format": p.format, "name": _document_name(p.name), "source": _source(p)}
     if p.context is not None:
         doc["context"] = p.context
     if p.citations:
@@ -199,6 +225,8 @@ def _block(p: ContentPart) -> list[dict[str, Any]]:
                 }
             }
         ]
+    if isinstance(p, (VideoPart, AudioPart)):
+        return [_media(p)]
     if isinstance(p, GuardContentPart):
         if p.data is not None:
             fmt = (p.media_type or "").rpartition("/")[2]
