@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from reqbed import Citation, CitationChunk, CitationsPart, TextPart, Usage
+from reqbed import Citation, CitationChunk, CitationsPart, GuardrailResult, TextPart, Usage
 from reqbed._aws.eventstream import encode_frame
 from reqbed._pipeline import Prepared
 from reqbed._stream import StreamCore
@@ -248,3 +248,17 @@ def test_odd_header_values_are_ignored() -> None:
     p = prepared(MODELS["meta"], "hi", **NATIVE)
     body = json.dumps(NATIVE_BLOCKED["meta"]).encode()
     assert p.parse(200, {"X-Amzn-Bedrock-Input-Token-Count": "lots"}, body).usage == Usage()
+
+
+@pytest.mark.parametrize("family", sorted(NATIVE_STREAMS))
+def test_a_configured_guardrail_is_reported_on_native_streams_even_without_bedrocks_mark(family: str) -> None:
+    guard = {"guardrail": {"id": "gr1abc", "version": "1"}}
+    events = [dict(e) for e in NATIVE_STREAMS[family]]
+    resp, chunks = replay(invoke_frames(events), prepared(MODELS[family], "hi", stream=True, **NATIVE, **guard))
+    assert resp.guardrail == GuardrailResult(action="NONE")
+    assert [c.type for c in chunks][-3:] == ["guardrail", "usage", "finish"]
+    assert replay(invoke_frames(events), prepared(MODELS[family], "hi", stream=True, **NATIVE))[0].guardrail is None
+    events[-1].update(GUARDRAIL)  # Bedrock's own mark wins, once
+    resp, chunks = replay(invoke_frames(events), prepared(MODELS[family], "hi", stream=True, **NATIVE, **guard))
+    assert resp.guardrail == GuardrailResult(action="INTERVENED")
+    assert [c.type for c in chunks].count("guardrail") == 1

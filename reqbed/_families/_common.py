@@ -12,19 +12,23 @@ from .._errors import ModelStreamError, ReqbedError, ValidationError
 from .._features import native_guardrail, read_back_headers
 from .._types import (
     AudioPart,
+    Chunk,
     ContentPart,
     DocumentPart,
+    FinishChunk,
     FinishReason,
     GuardrailChunk,
+    GuardrailResult,
     ImagePart,
     Response,
     TextPart,
     ToolCall,
     ToolResultPart,
     Usage,
+    UsageChunk,
     VideoPart,
 )
-from ._base import Capabilities
+from ._base import Capabilities, StreamParser
 
 if TYPE_CHECKING:
     from .._model_spec import ModelSpec
@@ -38,6 +42,7 @@ __all__ = [
     "capabilities_of",
     "check_capabilities",
     "check_thinking",
+    "guarded_parser",
     "guardrail_intervened",
     "header_usage",
     "history_tool_names",
@@ -265,3 +270,36 @@ def stream_guardrail(data: Any) -> GuardrailChunk | None:
     """A native stream chunk's guardrail verdict (``amazon-bedrock-guardrailAction``), if it has one."""
     result = native_guardrail(None, data)
     return GuardrailChunk(result=result) if result is not None else None
+
+
+class _GuardedParser:
+    """A native stream parser for a call with a guardrail configured: if the stream ends without
+    Bedrock's ``amazon-bedrock-guardrailAction``, a ``GuardrailChunk`` with action ``"NONE"`` comes
+    before the usage and finish chunks, so ``Response.guardrail`` is set whenever one was configured."""
+
+    def __init__(self, inner: StreamParser) -> None:
+        self._inner = inner
+        self._seen = False
+
+    def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
+        return self._check(self._inner.feed(event_type, payload))
+
+    def finish(self) -> list[Chunk]:
+        return self._check(self._inner.finish())
+
+    def _check(self, chunks: list[Chunk]) -> list[Chunk]:
+        if not chunks or self._seen:
+            return chunks
+        if any(isinstance(c, GuardrailChunk) for c in chunks):
+            self._seen = True
+            return chunks
+        for i, c in enumerate(chunks):
+            if isinstance(c, (UsageChunk, FinishChunk)):
+                self._seen = True
+                return [*chunks[:i], GuardrailChunk(result=GuardrailResult(action="NONE")), *chunks[i:]]
+        return chunks
+
+
+def guarded_parser(parser: StreamParser, req: ChatRequest) -> StreamParser:
+    """``parser``, made to report a guardrail verdict when the call configured a guardrail."""
+    return _GuardedParser(parser) if req.features.guardrail is not None else parser

@@ -37,7 +37,7 @@ from .._types import (
     ToolResultPart,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 from .anthropic_parse import AnthropicStreamParser, parse_message
 
 __all__ = [
@@ -292,8 +292,8 @@ class AnthropicFormatter:
             raise _common.bad_body("Claude's answer is not a JSON object")
         return _common.native_answer(parse_message(data, req.spec.model_id), data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> AnthropicStreamParser:
-        return AnthropicStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(AnthropicStreamParser(), req)
 
 
 # -- prompt caching ------------------------------------------------------------------------------

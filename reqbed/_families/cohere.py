@@ -55,7 +55,7 @@ from .._types import (
     UsageChunk,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 
 __all__ = ["CohereFormatter", "CohereStreamParser", "accepts", "parameter_definitions"]
 
@@ -280,8 +280,8 @@ class CohereFormatter:
         )
         return _common.native_answer(response, data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> CohereStreamParser:
-        return CohereStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(CohereStreamParser(), req)
 
 
 def _generation_id(data: dict[str, Any]) -> str:

@@ -50,7 +50,7 @@ from .._types import (
     UsageChunk,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 
 __all__ = ["MetaFormatter", "MetaStreamParser", "accepts", "llama3_prompt"]
 
@@ -179,8 +179,8 @@ class MetaFormatter:
         )
         return _common.native_answer(response, data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> MetaStreamParser:
-        return MetaStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(MetaStreamParser(), req)
 
 
 class MetaStreamParser:

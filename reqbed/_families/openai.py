@@ -51,7 +51,7 @@ from .._types import (
     UsageChunk,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 
 __all__ = ["OpenAIFormatter", "OpenAIStreamParser", "ReasoningSplitter", "split_reasoning"]
 
@@ -333,8 +333,8 @@ class OpenAIFormatter:
         )
         return _common.native_answer(response, data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> OpenAIStreamParser:
-        return OpenAIStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(OpenAIStreamParser(), req)
 
 
 def _call_id(data: dict[str, Any], index: int, name: str) -> str:
