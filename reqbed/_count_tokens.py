@@ -83,6 +83,9 @@ class TokenCount(int):
         self.estimated = estimated
         return self
 
+    def __str__(self) -> str:  # print(n) shows the number, as for an int
+        return int.__repr__(self)
+
     def __repr__(self) -> str:
         return f"TokenCount({int(self)}, estimated=True)" if self.estimated else f"TokenCount({int(self)})"
 
