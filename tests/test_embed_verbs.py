@@ -310,3 +310,24 @@ def test_count_tokens_is_retried_like_any_call(emulator: Emulator, fast: reqbed.
     n = fast.count_tokens(f"bedrock:{SONNET4}", "Hello", provider_options=emulator.provider_options())
     assert n > 0
     assert len(emulator.requests) == 2
+
+
+@pytest.mark.parametrize("use_converse", [False, True])
+def test_the_sent_count_tokens_body_passes_botocore(
+    emulator: Emulator, client: reqbed.Client, use_converse: bool
+) -> None:
+    import base64
+
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    po = {**emulator.provider_options(), "use_converse": use_converse}
+    client.count_tokens(f"bedrock:eu.{SONNET4}", "What is the weather in Paris?", tools=[WEATHER], provider_options=po)
+    (sent,) = emulator.requests
+    params: dict[str, Any] = {"modelId": SONNET4, **json.loads(sent["body"])}
+    if "invokeModel" in params["input"]:
+        params["input"]["invokeModel"]["body"] = base64.b64decode(params["input"]["invokeModel"]["body"])
+    service = botocore.session.get_session().get_service_model("bedrock-runtime")
+    report = ParamValidator().validate(params, service.operation_model("CountTokens").input_shape)
+    assert not report.has_errors(), report.generate_report()
+    assert ("converse" in params["input"]) is use_converse
