@@ -39,7 +39,8 @@ from ._errors import (
 )
 from ._model_spec import ModelSpec, parse_model_spec
 from ._object.result import ObjectResponse, ObjectStreamResponse
-from ._options import ChatOptions, ProviderOptions
+from ._options import ChatOptions, EmbedOptions, ProviderOptions
+from ._options import EmbedInputs as _EmbedInputs
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
 from ._types import (
@@ -80,6 +81,7 @@ if _typing.TYPE_CHECKING:
     from ._catalog._cost import UsageTotals
     from ._catalog._types import Cost
     from ._client import Client
+    from ._options import CountTokensOptions
     from ._stream import AsyncStreamResponse, StreamResponse
 
 __all__ = [
@@ -101,6 +103,7 @@ __all__ = [
     "Cost",
     "CredentialsError",
     "DocumentPart",
+    "EmbedOptions",
     "Embeddings",
     "EventStreamError",
     "FinishChunk",
@@ -145,11 +148,15 @@ __all__ = [
     "VideoPart",
     "__version__",
     "abedrock_api_key",
+    "acount_tokens",
+    "aembed",
     "agenerate_text",
     "astream_text",
     "bedrock_api_key",
     "clear_keys",
+    "count_tokens",
     "default_client",
+    "embed",
     "generate_text",
     "get_key",
     "models",
@@ -194,6 +201,28 @@ def stream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "
 async def astream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "AsyncStreamResponse":
     """Async ``stream_text`` (asyncio or trio)."""
     return await default_client().astream_text(model, _typing.cast(_typing.Any, prompt), **opts)
+
+
+def embed(model: str, inputs: _EmbedInputs, **opts: "Unpack[EmbedOptions]") -> Embeddings:
+    """Embed ``inputs`` with ``model``: one vector per input, in input order (docs/embeddings.md)."""
+    return default_client().embed(model, inputs, **opts)
+
+
+async def aembed(model: str, inputs: _EmbedInputs, **opts: "Unpack[EmbedOptions]") -> Embeddings:
+    """Async ``embed`` (asyncio or trio)."""
+    return await default_client().aembed(model, inputs, **opts)
+
+
+def count_tokens(model: str, prompt: _Prompt, **opts: "Unpack[CountTokensOptions]") -> int:
+    """The input tokens of the request ``generate_text`` would send for the same arguments, counted by
+    Bedrock's CountTokens API; ``estimate=True``: a local estimate for models it does not serve
+    (docs/count-tokens.md)."""
+    return default_client().count_tokens(model, _typing.cast(_typing.Any, prompt), **opts)
+
+
+async def acount_tokens(model: str, prompt: _Prompt, **opts: "Unpack[CountTokensOptions]") -> int:
+    """Async ``count_tokens`` (asyncio or trio)."""
+    return await default_client().acount_tokens(model, _typing.cast(_typing.Any, prompt), **opts)
 
 
 _LAZY_MODULES = {

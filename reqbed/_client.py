@@ -41,6 +41,7 @@ from ._transport import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._embed.result import Embeddings
     from ._stream import AsyncStreamResponse, StreamResponse
     from ._types import Message, Response
 
@@ -340,3 +341,36 @@ class Client:
     ) -> AsyncStreamResponse:
         """Async ``stream_text``: an async iterable and async context manager."""
         return await self._acall(StreamText(model, prompt, opts))
+
+    def embed(self, model: str, inputs: Any, **opts: Any) -> Embeddings:
+        """Embed ``inputs`` (a string, image parts, or a list): one vector per input, in order. A list
+        is sent as concurrent requests (or Cohere batches) through ``_call``, see ``_embed.operation``."""
+        from ._embed.operation import Embed, run_sync
+
+        return run_sync(self._call, Embed(model, inputs, opts, self._env()), self._retry)
+
+    async def aembed(self, model: str, inputs: Any, **opts: Any) -> Embeddings:
+        """Async ``embed`` (asyncio or trio): an anyio task group, bounded by ``max_concurrency``."""
+        from ._embed.operation import Embed, run_async
+
+        return await run_async(self._acall, Embed(model, inputs, opts, self._env()), self._retry)
+
+    def count_tokens(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> int:
+        """The input tokens of the request ``generate_text`` would send (Bedrock's CountTokens), or a
+        local estimate marked as one (``estimate=True``, models CountTokens does not serve)."""
+        from ._count_tokens import CountTokens
+
+        op = CountTokens(model, prompt, opts)
+        estimate = op.local(self._env())
+        return estimate if estimate is not None else self._call(op)
+
+    async def acount_tokens(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> int:
+        """Async ``count_tokens`` (asyncio or trio)."""
+        from ._count_tokens import CountTokens, TokenCount
+
+        op = CountTokens(model, prompt, opts)
+        estimate = op.local(self._env())
+        if estimate is not None:
+            return estimate
+        counted: TokenCount = await self._acall(op)
+        return counted

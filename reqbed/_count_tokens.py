@@ -32,13 +32,16 @@ from urllib.parse import quote
 import msgspec
 
 from ._errors import ValidationError, map_api_error
+from ._fallback import Target
 from ._families._common import unexpected_shapes
-from ._pipeline import ChatPrepared, prepare
+from ._operation import WholeAnswer
+from ._pipeline import ChatPrepared, Prepared, prepare
 from ._request import ChatRequest
 from ._types import DocumentPart, ImagePart, RedactedThinkingPart, TextPart, ThinkingPart, ToolCall, ToolResultPart
 
 __all__ = [
     "COUNT_TOKENS_MODELS",
+    "CountTokens",
     "CountTokensPlan",
     "TokenCount",
     "estimate_tokens",
@@ -79,6 +82,9 @@ class TokenCount(int):
         self = super().__new__(cls, value)
         self.estimated = estimated
         return self
+
+    def __str__(self) -> str:  # print(n) shows the number, as for an int
+        return int.__repr__(self)
 
     def __repr__(self) -> str:
         return f"TokenCount({int(self)}, estimated=True)" if self.estimated else f"TokenCount({int(self)})"
@@ -198,4 +204,63 @@ def estimate_tokens(request: ChatRequest) -> int:
         chars += len(t.name) + len(t.description) + len(_encode(t.parameters).decode())
     return (
         math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(request.messages) + TOKENS_PER_MEDIA_PART * media
+    )
+
+
+class CountTokens(WholeAnswer[TokenCount]):
+    """``count_tokens`` on the operations core: one ``POST /model/{foundation id}/count-tokens``,
+    through the one send path (retries, deadline, re-signing as for ``generate_text``).
+
+    ``local(environ)`` plans the count (pure; raises ``ValidationError`` for bad input) and returns
+    the local estimate when that is the answer (``estimate=True`` on a model CountTokens does not
+    serve): then nothing is sent. Otherwise ``Client._call`` sends the planned request.
+    """
+
+    __slots__ = ("_plan", "model", "opts", "prompt")
+
+    def __init__(self, model: str, prompt: Any, opts: Mapping[str, Any]) -> None:
+        self.model = model
+        self.prompt = prompt
+        self.opts = opts
+        self._plan: CountTokensPlan | None = None
+
+    def _planned(self, environ: Mapping[str, str]) -> CountTokensPlan:
+        if self._plan is None:
+            self._plan = plan_count_tokens(self.model, self.prompt, self.opts, environ=environ)
+        return self._plan
+
+    def local(self, environ: Mapping[str, str]) -> TokenCount | None:
+        """The local estimate (marked ``estimated``) when no request is to be sent, else None."""
+        plan = self._planned(environ)
+        return None if plan.estimate is None else TokenCount(plan.estimate, estimated=True)
+
+    def plan(self, environ: Mapping[str, str]) -> list[Target]:
+        plan = self._planned(environ)
+        assert plan.url is not None
+        assert plan.body is not None
+        return [Target(count_tokens_prepared(plan.prepared, plan.url, plan.body), plan.prepared.label)]
+
+    def parse(self, target: Target, status: int, headers: Mapping[str, str], body: bytes) -> TokenCount:
+        return parse_count_tokens(status, headers, body)
+
+
+def count_tokens_prepared(chat: ChatPrepared, url: str, body: bytes) -> Prepared:
+    """The CountTokens target: the chat call's region, endpoint and credentials, its own path and body."""
+    root = chat.url[: len(chat.url) - len(chat.path)]
+    path = url[len(root) :]
+    return Prepared(
+        method="POST",
+        site=chat.site,
+        path=path,
+        url=url,
+        body=body,
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        region=chat.region,
+        region_explicit=chat.region_explicit,
+        provider_options=chat.provider_options,
+        auth=chat.auth,
+        label=chat.label,
+        environ=chat.environ,
+        timeout=chat.timeout,
+        max_retries=chat.max_retries,
     )

@@ -12,9 +12,18 @@ documents each option: type, default, and which families and endpoints honour it
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict, Union
 
-from ._types import Guardrail, Message, Tool
+from ._types import Guardrail, ImagePart, Message, TextPart, Tool
 
-__all__ = ["ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig"]
+__all__ = [
+    "ChatOptions",
+    "CountTokensOptions",
+    "EmbedInputs",
+    "EmbedOptions",
+    "Fallback",
+    "Prompt",
+    "ProviderOptions",
+    "ThinkingConfig",
+]
 
 #: What ``prompt`` may be: a string (one user turn), a ``Message``, or a list of ``Message`` s and
 #: message dicts (``{"role": "user", "content": "hi"}``) mixed freely.
@@ -98,3 +107,35 @@ class ChatOptions(TypedDict, total=False):
     service_tier: Literal["priority", "default", "flex"]
     latency: Literal["standard", "optimized"]
     request_metadata: Mapping[str, str]
+
+
+class CountTokensOptions(ChatOptions, total=False):
+    """``count_tokens``'s options: ``generate_text``'s (the count is of that request) plus
+    ``estimate`` (docs/count-tokens.md)."""
+
+    estimate: bool
+
+
+#: What ``embed`` takes: a string, an image or text part, or a list of them; a list inside the list is
+#: one input of several parts (one vector).
+EmbedInputs = Union[  # noqa: UP007 - a runtime alias on 3.10
+    str,
+    TextPart,
+    ImagePart,
+    Mapping[str, Any],
+    Sequence[Union[str, TextPart, ImagePart, Mapping[str, Any], Sequence[Union[str, TextPart, ImagePart]]]],  # noqa: UP007
+]
+
+
+class EmbedOptions(TypedDict, total=False):
+    """The options of ``embed`` / ``aembed`` (docs/embeddings.md says which model honours which)."""
+
+    dimensions: int
+    normalize: bool
+    input_type: str
+    truncate: str
+    embedding_type: Literal["float", "int8", "uint8", "binary", "ubinary"]
+    max_concurrency: int
+    timeout: float
+    max_retries: int
+    provider_options: ProviderOptions

@@ -2,7 +2,8 @@
 botocore's own ``bedrock-runtime`` service model (``CountTokens`` input shape, ParamValidator),
 the foundation-model id rule, unsupported models, the documented local estimate, the answer.
 
-End to end against the emulator: tests/test_embed_emulator.py.
+End to end against the emulator: tests/test_embed_emulator.py (the plan) and tests/test_embed_verbs.py
+(``count_tokens`` / ``acount_tokens``).
 """
 
 from __future__ import annotations

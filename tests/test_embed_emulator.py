@@ -1,9 +1,10 @@
 """Embeddings and CountTokens end to end against the emulator, over a real loopback socket.
 
-``reqbed.embed`` / ``count_tokens`` are wired on the operations core later; until then these tests
-drive the pure parts (``plan_embed`` / ``plan_count_tokens``, ``parse``, ``assemble``) with a plain
-httpx request signed by ``reqbed._aws.sigv4.sign_headers`` (the emulator verifies the signature),
-sync and under asyncio and trio, with bounded concurrency, per-call retries and a permanent failure.
+The public verbs (``reqbed.embed`` / ``count_tokens``, on the operations core) are tested end to end
+in tests/test_embed_verbs.py; these tests drive the pure parts (``plan_embed`` /
+``plan_count_tokens``, ``parse``, ``assemble``) with a plain httpx request signed by
+``reqbed._aws.sigv4.sign_headers`` (the emulator verifies the signature), sync and under asyncio
+and trio, with bounded concurrency, per-call retries and a permanent failure.
 """
 
 from __future__ import annotations

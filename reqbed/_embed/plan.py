@@ -24,6 +24,7 @@ import msgspec
 from .._errors import ValidationError, map_api_error
 from .._families._common import unexpected_shapes
 from .._model_spec import ModelSpec, parse_model_spec
+from .._options import EmbedOptions as EmbedOptionsDict
 from .._request import ProviderOptions
 from .._retry import MAX_RETRIES_LIMIT
 from .._types import ImagePart, TextPart, Usage
@@ -50,19 +51,8 @@ FAMILIES: tuple[EmbedFamily, ...] = (TitanText(), TitanMultimodal(), CohereEmbed
 #: Requests in flight at once for one ``embed`` call unless ``max_concurrency`` says otherwise.
 DEFAULT_CONCURRENCY = 16
 
-_OPTIONS = frozenset(
-    {
-        "dimensions",
-        "normalize",
-        "input_type",
-        "truncate",
-        "embedding_type",
-        "provider_options",
-        "timeout",
-        "max_retries",
-        "max_concurrency",
-    }
-)
+#: The option names ``plan_embed`` takes: the keys of ``_options.EmbedOptions`` (one list).
+_OPTIONS = frozenset(EmbedOptionsDict.__optional_keys__)
 _TOKEN_HEADER = "x-amzn-bedrock-input-token-count"
 _decode = msgspec.json.Decoder().decode
 _FLOATS = list[list[float]]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from .._types import Usage
+
+if TYPE_CHECKING:
+    from .._catalog._types import Cost
 
 __all__ = ["Embeddings"]
 
@@ -19,7 +22,9 @@ class Embeddings(msgspec.Struct, kw_only=True, frozen=True):
     ubinary are bit-packed by Cohere: dimensions / 8 values). ``numpy.asarray(e.vectors)`` gives a
     2-D array. ``usage.input_tokens`` sums the input tokens Bedrock reported over every request
     (the ``X-Amzn-Bedrock-Input-Token-Count`` header, else the body's count). ``model`` is the model
-    id called; ``raw`` the decoded answer bodies, one per request, in request order.
+    id called; ``raw`` the decoded answer bodies, one per request, in request order; ``region`` the
+    region the requests went to. ``cost`` prices ``usage`` from the model catalog (embeddings bill
+    input tokens only; docs/cost.md).
     """
 
     vectors: list[list[float | int]]
@@ -27,6 +32,15 @@ class Embeddings(msgspec.Struct, kw_only=True, frozen=True):
     usage: Usage
     model: str
     raw: list[Any] = msgspec.field(default_factory=list)
+    region: str | None = None
+
+    @property
+    def cost(self) -> Cost:
+        """What this call cost in USD, from the catalog's input-token price (computed on access;
+        ``cost.total`` is ``None`` with a ``reason`` when the price is unknown)."""
+        from .._catalog._pricing import cost_of
+
+        return cost_of(self.model, self.region, self.usage)
 
     def __len__(self) -> int:
         return len(self.vectors)

@@ -11,3 +11,5 @@ reqbed.generate_text(MODEL, "hi", reasoning_effort="extreme")  # line 10: not on
 with reqbed.stream_text(MODEL, "hi") as stream:
     for chunk in stream:
         print(chunk.text)  # line 13: not narrowed: only some chunks have .text
+reqbed.embed("bedrock:amazon.titan-embed-text-v2:0", "hi", dimensoins=256)  # line 14: a misspelt embed option
+reqbed.count_tokens(MODEL, "hi", estimate="yes")  # line 15: estimate is a bool

@@ -27,6 +27,8 @@ EXPECTED_MYPY = {
     9: 'Extra key "regoin" for TypedDict "ProviderOptions"',
     10: 'Argument "reasoning_effort" to "generate_text" has incompatible type "Literal[\'extreme\']"',
     13: 'Item "UsageChunk" of',
+    14: 'Unexpected keyword argument "dimensoins" for "embed"',
+    15: 'Argument "estimate" to "count_tokens" has incompatible type "str"; expected "bool"',
 }
 EXPECTED_PYRIGHT = {
     7: 'No parameter named "max_token"',
@@ -34,6 +36,8 @@ EXPECTED_PYRIGHT = {
     9: '"regoin" is an undefined item in type "ProviderOptions"',
     10: 'cannot be assigned to parameter "reasoning_effort"',
     13: 'Cannot access attribute "text" for class "UsageChunk"',
+    14: 'No parameter named "dimensoins"',
+    15: '"Literal[\'yes\']" is not assignable to "bool"',
 }
 
 

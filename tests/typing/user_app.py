@@ -151,3 +151,25 @@ def against_the_emulator() -> None:
             reqbed.generate_text(MODEL, "Hi", max_retries=0, provider_options=emu.provider_options())
         except reqbed.ThrottlingError as e:
             print(e.status, e.retry_after)
+
+
+def embeddings() -> list[list[float | int]]:  # docs/embeddings.md
+    resp = reqbed.embed("bedrock:amazon.titan-embed-text-v2:0", ["first", "second"], dimensions=512, normalize=True)
+    png = reqbed.ImagePart(data=b"\x89PNG", media_type="image/png")
+    reqbed.embed("bedrock:cohere.embed-v4:0", ["page one", png, ["figure 3", png]], embedding_type="int8")
+    print(resp.usage.input_tokens, resp.dimensions, resp.cost.total)
+    return resp.vectors
+
+
+async def aembeddings() -> int:
+    resp = await reqbed.aembed("bedrock:cohere.embed-english-v3", "a query", input_type="search_query")
+    return len(resp)
+
+
+def counting() -> int:  # docs/count-tokens.md
+    n = reqbed.count_tokens(MODEL, "How long is this?", system="Be brief.", max_tokens=100)
+    return n + reqbed.count_tokens("bedrock:amazon.nova-pro-v1:0", "How long?", estimate=True)
+
+
+async def acounting() -> int:
+    return await reqbed.acount_tokens(MODEL, [{"role": "user", "content": "Hi"}])
