@@ -14,7 +14,7 @@ from typing import Any, Literal, TypedDict, Union
 
 from ._types import Message, Tool
 
-__all__ = ["ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig"]
+__all__ = ["ChatOptions", "Fallback", "ObjectOptions", "Prompt", "ProviderOptions", "ThinkingConfig"]
 
 #: What ``prompt`` may be: a string (one user turn), a ``Message``, or a list of ``Message`` s and
 #: message dicts (``{"role": "user", "content": "hi"}``) mixed freely.
@@ -83,3 +83,13 @@ class ChatOptions(TypedDict, total=False):
     max_retries: int
     fallbacks: Sequence[Fallback]
     provider_options: ProviderOptions
+
+
+class ObjectOptions(ChatOptions, total=False):
+    """The options of ``generate_object`` and its siblings: a chat call's, plus how the object
+    travels (docs/structured-output.md). ``tools`` and ``tool_choice`` are refused there (the verb
+    brings its own tool)."""
+
+    schema_name: str
+    schema_description: str
+    mode: Literal["auto", "native", "tool", "json"]
