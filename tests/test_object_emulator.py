@@ -10,6 +10,7 @@ where they landed. The emulator answers with ``_object_responder``.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from typing import Any
 
@@ -119,7 +120,7 @@ def _check_sent(emulator: Emulator, mode: str, use_converse: bool | None, forced
 def _check_snapshots(snaps: list[Any], final: Any) -> None:
     assert len(snaps) > 1
     assert snaps[-1] == msgspec.to_builtins(final)
-    for before, after in zip(snaps, snaps[1:], strict=False):  # snapshots only grow
+    for before, after in itertools.pairwise(snaps):  # snapshots only grow
         if isinstance(before, dict):
             assert set(before) <= set(after)
 
@@ -135,7 +136,8 @@ def test_every_mode_sync(emulator: Emulator, client: reqbed.Client, case: tuple[
     # ``items: []``, already fits the schema there)
     assert got.object in (ORDER, Order(customer="example", items=[], rush=True))
     assert got.response.served_by == model
-    assert got.usage == got.response.usage and got.finish_reason == got.response.finish_reason
+    assert got.usage == got.response.usage
+    assert got.finish_reason == got.response.finish_reason
 
     with client.stream_object(model, PROMPT, Order, **_opts(emulator, mode, use_converse)) as stream:
         snaps = [copy.deepcopy(s) for s in stream.partial_objects()]
@@ -191,7 +193,7 @@ def test_module_functions_and_schema_kinds(emulator: Emulator, monkeypatch: pyte
     assert sent["output_config"]["format"]["schema"]["required"] == ["value"]  # a non-object root, wrapped
     with reqbed.stream_object(HAIKU45, "Three primes", list[int], provider_options=po) as stream:
         assert list(stream.partial_objects())[-1] == [2]
-        assert [type(c).__name__ for c in stream][:0] == []  # the chunks were read by partial_objects
+        assert list(stream) == []  # partial_objects read every chunk
 
 
 @pytest.mark.anyio
@@ -216,15 +218,17 @@ def test_iterating_yields_the_chunks(emulator: Emulator, client: reqbed.Client) 
 def test_cost_on_an_object_response(emulator: Emulator, client: reqbed.Client) -> None:
     got = client.generate_object(HAIKU45, PROMPT, Order, provider_options=emulator.provider_options())
     assert got.cost == got.response.cost
-    assert got.cost.total is not None and got.cost.total > 0
+    assert got.cost.total is not None
+    assert got.cost.total > 0
 
 
 # -- error paths: every one is an ObjectGenerationError carrying the raw text ------------------------
 
 #: the emulator's bad_object fault reaches Converse, Claude's /invoke and gpt-oss's native
 #: structured output and json mode (not gpt-oss's /invoke tool call)
-BAD_CASES = [c for c in CASES if c[0] in (HAIKU45, SONNET35, GPT_OSS, COHERE, LLAMA3, NOVA) and c[1:3] != ("tool", None)
-             or c[0] == SONNET35]  # fmt: skip
+BAD_CASES = [
+    c for c in CASES if c[0] in (HAIKU45, SONNET35, GPT_OSS, COHERE, LLAMA3, NOVA) and c[:3] != (GPT_OSS, "tool", None)
+]
 
 
 @pytest.mark.parametrize("how", ["not_json", "mismatch"])
@@ -237,14 +241,15 @@ def test_bad_answers_are_object_generation_errors(
     with pytest.raises(reqbed.ObjectGenerationError) as info:
         client.generate_object(model, PROMPT, Order, **_opts(emulator, mode, use_converse))
     err = info.value
-    assert err.response is not None and err.response.served_by == model
+    assert err.response is not None
+    assert err.response.served_by == model
     if how == "not_json":
         assert err.text == BAD_OBJECT_TEXT
         assert "did not call" in str(err) or "no JSON" in str(err)
     else:
         assert "unexpected" in err.text
         assert err.errors[0] == "$.customer: is required"
-        assert str(err).startswith("$.customer: is required") or "$.customer: is required" in str(err)
+        assert "$.customer: is required" in str(err)
 
 
 @pytest.mark.parametrize("how", ["not_json", "mismatch"])
@@ -254,10 +259,13 @@ def test_a_bad_stream_fails_with_the_raw_text(
 ) -> None:
     model, mode, use_converse, _ = case
     emulator.inject("bad_object", how=how)
-    with client.stream_object(model, PROMPT, Order, **_opts(emulator, mode, use_converse)) as stream:
-        with pytest.raises(reqbed.ObjectGenerationError) as info:
-            list(stream.partial_objects())
-    assert info.value.text == BAD_OBJECT_TEXT if how == "not_json" else "unexpected" in info.value.text
+    stream = client.stream_object(model, PROMPT, Order, **_opts(emulator, mode, use_converse))
+    with stream, pytest.raises(reqbed.ObjectGenerationError) as info:
+        list(stream.partial_objects())
+    if how == "not_json":
+        assert info.value.text == BAD_OBJECT_TEXT
+    else:
+        assert "unexpected" in info.value.text
 
 
 @pytest.mark.anyio
@@ -273,15 +281,6 @@ async def test_bad_answers_async(emulator: Emulator, how: str) -> None:
             with pytest.raises(reqbed.ObjectGenerationError) as info:
                 await stream.response()
         assert (info.value.text == BAD_OBJECT_TEXT) == (how == "not_json")
-
-
-def test_cut_off_answer_says_so(emulator: Emulator, client: reqbed.Client) -> None:
-    """An answer cut off by max_tokens (here: prose with finish_reason length) names the cause."""
-    emulator.inject("bad_object")
-    emulator.inject("max_tokens") if "max_tokens" in getattr(emulator, "FAULTS", ()) else None
-    with pytest.raises(reqbed.ObjectGenerationError) as info:
-        client.generate_object(LLAMA3, PROMPT, Order, **_opts(emulator, "json", True))
-    assert info.value.text == BAD_OBJECT_TEXT
 
 
 def test_bad_input_fails_before_sending(emulator: Emulator, client: reqbed.Client) -> None:
@@ -314,7 +313,8 @@ def test_fallback_gets_its_own_plan(emulator: Emulator, client: reqbed.Client) -
     )  # fmt: skip
     assert got.response.served_by == LLAMA33
     body = json.loads(emulator.requests[-1]["body"])
-    assert "outputConfig" not in body and body["toolConfig"]["tools"][0]["toolSpec"]["name"] == "structured_output"
+    assert "outputConfig" not in body
+    assert body["toolConfig"]["tools"][0]["toolSpec"]["name"] == "structured_output"
 
 
 # -- extended thinking: never a request Bedrock rejects --------------------------------------------
@@ -351,5 +351,7 @@ def test_thinking_with_native_claude_uses_native(
     got = client.generate_object(HAIKU45, PROMPT, Order, **opts)
     assert got.object == ORDER
     sent = json.loads(emulator.requests[-1]["body"])
-    assert ("outputConfig" in sent) == use_converse and ("output_config" in sent) == (not use_converse)
-    assert "toolConfig" not in sent and "tools" not in sent
+    assert ("outputConfig" in sent) == use_converse
+    assert ("output_config" in sent) == (not use_converse)
+    assert "toolConfig" not in sent
+    assert "tools" not in sent

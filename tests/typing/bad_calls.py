@@ -11,3 +11,5 @@ reqbed.generate_text(MODEL, "hi", reasoning_effort="extreme")  # line 10: not on
 with reqbed.stream_text(MODEL, "hi") as stream:
     for chunk in stream:
         print(chunk.text)  # line 13: not narrowed: only some chunks have .text
+print(reqbed.generate_object(MODEL, "hi", reqbed.Usage).object.input_tokenz)  # line 14: .object is typed: a Usage
+reqbed.generate_object(MODEL, "hi", {"type": "object"}, mode="telepathy")  # line 15: not a mode

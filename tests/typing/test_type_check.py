@@ -1,6 +1,7 @@
 """User code type-checks: ``user_app.py`` (written from the docs) has 0 errors under ``mypy --strict`` and
 ``pyright`` (strict), and the mistakes in ``bad_calls.py`` (a misspelt option, ``temperature="hot"``, a
-misspelt provider option, an unknown ``reasoning_effort``, a chunk read without narrowing) ARE errors.
+misspelt provider option, an unknown ``reasoning_effort``, a chunk read without narrowing, a misspelt attribute
+of ``generate_object(..., SomeClass).object``, an unknown ``mode``) ARE errors.
 
 Both checkers run on copies in a temporary directory, against the installed ``reqbed`` (its ``py.typed``),
 with Python 3.10 as the target (reqbed's lowest). pyright is skipped, with the reason, when it cannot run.
@@ -27,6 +28,8 @@ EXPECTED_MYPY = {
     9: 'Extra key "regoin" for TypedDict "ProviderOptions"',
     10: 'Argument "reasoning_effort" to "generate_text" has incompatible type "Literal[\'extreme\']"',
     13: 'Item "UsageChunk" of',
+    14: '"Usage" has no attribute "input_tokenz"',
+    15: 'No overload variant of "generate_object" matches argument types',
 }
 EXPECTED_PYRIGHT = {
     7: 'No parameter named "max_token"',
@@ -34,6 +37,8 @@ EXPECTED_PYRIGHT = {
     9: '"regoin" is an undefined item in type "ProviderOptions"',
     10: 'cannot be assigned to parameter "reasoning_effort"',
     13: 'Cannot access attribute "text" for class "UsageChunk"',
+    14: 'Cannot access attribute "input_tokenz" for class "Usage"',
+    15: 'cannot be assigned to parameter "mode"',
 }
 
 
