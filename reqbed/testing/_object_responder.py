@@ -13,8 +13,12 @@
   the answer is one text block holding the JSON; gpt-oss's ``response_format`` (``{"type":
   "json_schema", "json_schema": {"name", "schema"}}``): the message content (after its reasoning)
   is the JSON; both streamed in pieces.
+- json mode in Claude's and gpt-oss's native ``/invoke`` bodies (the instruction in Claude's
+  ``system`` or gpt-oss's system turn): the same fenced answer, streamed in pieces.
 - the ``bad_object`` fault (param ``how``: ``"not_json"`` (default) or ``"mismatch"``): the next
-  structured answer is prose that is not JSON, or JSON that misses the schema's required fields.
+  structured answer is prose that is not JSON, or JSON that misses the schema's required fields:
+  on Converse, Claude's ``/invoke`` (native, json mode, tool calls) and gpt-oss's ``/invoke``
+  (native and json mode; not its tool calls).
 
 ``value_for`` is deterministic: integers from ``minimum`` (else 2), numbers 1.5, strings
 ``"example"`` (or a value of their ``format``), booleans true, the first ``enum`` / ``anyOf``
