@@ -297,6 +297,12 @@ def test_bad_input_fails_before_sending(emulator: Emulator, client: reqbed.Clien
     with pytest.raises(reqbed.ValidationError) as info:
         client.generate_object(HAIKU45, PROMPT, {"type": "object", "not": {}}, provider_options=po)
     assert info.value.field == "schema.not"
+    with pytest.raises(reqbed.ValidationError) as info:  # the native field would be set twice
+        client.generate_object(
+            HAIKU45, PROMPT, Order,
+            provider_options={**po, "use_converse": False, "additional_model_request_fields": {"output_config": {}}},
+        )  # fmt: skip
+    assert info.value.field == "provider_options.additional_model_request_fields.output_config"
     with pytest.raises(reqbed.ValidationError) as info:  # DeepSeek's /invoke body has no structured output field
         client.generate_object(DEEPSEEK_V3, PROMPT, Order, provider_options={**po, "use_converse": False})
     assert emulator.requests == []
