@@ -38,8 +38,8 @@ from ._errors import (
     ValidationError,
 )
 from ._model_spec import ModelSpec, parse_model_spec
-from ._object.result import ObjectResponse, ObjectStreamResponse
-from ._options import ChatOptions, EmbedOptions, ProviderOptions
+from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
+from ._options import ChatOptions, EmbedOptions, ObjectOptions, ProviderOptions
 from ._options import EmbedInputs as _EmbedInputs
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
@@ -88,6 +88,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "AccessDeniedError",
+    "AsyncObjectStreamResponse",
     "AsyncStreamResponse",
     "AudioPart",
     "AuthenticationError",
@@ -118,6 +119,7 @@ __all__ = [
     "ModelStreamError",
     "ModelTimeoutError",
     "ObjectGenerationError",
+    "ObjectOptions",
     "ObjectResponse",
     "ObjectStreamResponse",
     "ProviderOptions",
@@ -150,18 +152,22 @@ __all__ = [
     "abedrock_api_key",
     "acount_tokens",
     "aembed",
+    "agenerate_object",
     "agenerate_text",
+    "astream_object",
     "astream_text",
     "bedrock_api_key",
     "clear_keys",
     "count_tokens",
     "default_client",
     "embed",
+    "generate_object",
     "generate_text",
     "get_key",
     "models",
     "parse_model_spec",
     "put_key",
+    "stream_object",
     "stream_text",
 ]
 
@@ -223,6 +229,71 @@ def count_tokens(model: str, prompt: _Prompt, **opts: "Unpack[CountTokensOptions
 async def acount_tokens(model: str, prompt: _Prompt, **opts: "Unpack[CountTokensOptions]") -> int:
     """Async ``count_tokens`` (asyncio or trio)."""
     return await default_client().acount_tokens(model, _typing.cast(_typing.Any, prompt), **opts)
+
+
+_T = _typing.TypeVar("_T")
+
+
+@_typing.overload
+def generate_object(
+    model: str, prompt: _Prompt, schema: "type[_T]", **opts: "Unpack[ObjectOptions]"
+) -> "ObjectResponse[_T]": ...
+@_typing.overload
+def generate_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "ObjectResponse[_typing.Any]": ...
+def generate_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "ObjectResponse[_typing.Any]":
+    """Ask ``model`` for an object matching ``schema`` (a type, or a JSON Schema dict) and return
+    it validated: ``.object`` (an instance of the type; the decoded JSON for a dict), ``.response``.
+    ``ObjectGenerationError`` when the answer holds no valid object (docs/structured-output.md)."""
+    return default_client().generate_object(model, _typing.cast(_typing.Any, prompt), schema, **opts)
+
+
+@_typing.overload
+async def agenerate_object(
+    model: str, prompt: _Prompt, schema: "type[_T]", **opts: "Unpack[ObjectOptions]"
+) -> "ObjectResponse[_T]": ...
+@_typing.overload
+async def agenerate_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "ObjectResponse[_typing.Any]": ...
+async def agenerate_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "ObjectResponse[_typing.Any]":
+    """Async ``generate_object`` (asyncio or trio)."""
+    return await default_client().agenerate_object(model, _typing.cast(_typing.Any, prompt), schema, **opts)
+
+
+@_typing.overload
+def stream_object(
+    model: str, prompt: _Prompt, schema: "type[_T]", **opts: "Unpack[ObjectOptions]"
+) -> "ObjectStreamResponse[_T]": ...
+@_typing.overload
+def stream_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "ObjectStreamResponse[_typing.Any]": ...
+def stream_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "ObjectStreamResponse[_typing.Any]":
+    """Stream an object: ``with`` it, iterate ``.partial_objects()``, then ``.response()``."""
+    return default_client().stream_object(model, _typing.cast(_typing.Any, prompt), schema, **opts)
+
+
+@_typing.overload
+async def astream_object(
+    model: str, prompt: _Prompt, schema: "type[_T]", **opts: "Unpack[ObjectOptions]"
+) -> "AsyncObjectStreamResponse[_T]": ...
+@_typing.overload
+async def astream_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "AsyncObjectStreamResponse[_typing.Any]": ...
+async def astream_object(
+    model: str, prompt: _Prompt, schema: _typing.Any, **opts: "Unpack[ObjectOptions]"
+) -> "AsyncObjectStreamResponse[_typing.Any]":
+    """Async ``stream_object`` (asyncio or trio): ``async with``, ``async for`` over ``partial_objects()``."""
+    return await default_client().astream_object(model, _typing.cast(_typing.Any, prompt), schema, **opts)
 
 
 _LAZY_MODULES = {

@@ -18,7 +18,7 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import anyio
 import httpx
@@ -28,7 +28,7 @@ from ._aws.credentials_types import Auth
 from ._fallback import Target, call_flow
 from ._flow import Action, Finish, Read, Send, drive_async, drive_sync
 from ._network_guard import guard_async_transport, guard_transport
-from ._operation import GenerateText, Operation, StreamText
+from ._operation import GenerateObject, GenerateText, Operation, StreamObject, StreamText
 from ._pipeline import Prepared, relocate, sign_for
 from ._retry import Deadline, RetryPolicy
 from ._transport import (
@@ -41,7 +41,11 @@ from ._transport import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ._embed.result import Embeddings
+    from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
+    from ._options import ObjectOptions, Prompt
     from ._stream import AsyncStreamResponse, StreamResponse
     from ._types import Message, Response
 
@@ -49,6 +53,7 @@ __all__ = ["Client"]
 
 R = TypeVar("R")
 AR = TypeVar("AR")
+T = TypeVar("T")
 
 USER_AGENT = f"reqbed/{__version__}"
 
@@ -374,3 +379,56 @@ class Client:
             return estimate
         counted: TokenCount = await self._acall(op)
         return counted
+
+    # -- structured output (docs/structured-output.md): a type gives ``ObjectResponse[T]``, a JSON
+    # Schema dict (or a typing form that is not a class: ``Literal``, unions) ``ObjectResponse[Any]``
+
+    @overload
+    def generate_object(
+        self, model: str, prompt: Prompt, schema: type[T], **opts: Unpack[ObjectOptions]
+    ) -> ObjectResponse[T]: ...
+    @overload
+    def generate_object(
+        self, model: str, prompt: Prompt, schema: Any, **opts: Unpack[ObjectOptions]
+    ) -> ObjectResponse[Any]: ...
+    def generate_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> ObjectResponse[Any]:
+        """Ask ``model`` for an object matching ``schema`` and return it validated (``ObjectResponse``);
+        ``ObjectGenerationError`` when the answer holds no valid object."""
+        return self._call(GenerateObject(model, prompt, schema, opts))
+
+    @overload
+    async def agenerate_object(
+        self, model: str, prompt: Prompt, schema: type[T], **opts: Unpack[ObjectOptions]
+    ) -> ObjectResponse[T]: ...
+    @overload
+    async def agenerate_object(
+        self, model: str, prompt: Prompt, schema: Any, **opts: Unpack[ObjectOptions]
+    ) -> ObjectResponse[Any]: ...
+    async def agenerate_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> ObjectResponse[Any]:
+        """Async ``generate_object`` (asyncio or trio)."""
+        return await self._acall(GenerateObject(model, prompt, schema, opts))
+
+    @overload
+    def stream_object(
+        self, model: str, prompt: Prompt, schema: type[T], **opts: Unpack[ObjectOptions]
+    ) -> ObjectStreamResponse[T]: ...
+    @overload
+    def stream_object(
+        self, model: str, prompt: Prompt, schema: Any, **opts: Unpack[ObjectOptions]
+    ) -> ObjectStreamResponse[Any]: ...
+    def stream_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> ObjectStreamResponse[Any]:
+        """Stream an object: ``.partial_objects()`` yields growing snapshots, ``.response()`` the
+        validated ``ObjectResponse``. Returns once the first chunk is decoded."""
+        return self._call(StreamObject(model, prompt, schema, opts))
+
+    @overload
+    async def astream_object(
+        self, model: str, prompt: Prompt, schema: type[T], **opts: Unpack[ObjectOptions]
+    ) -> AsyncObjectStreamResponse[T]: ...
+    @overload
+    async def astream_object(
+        self, model: str, prompt: Prompt, schema: Any, **opts: Unpack[ObjectOptions]
+    ) -> AsyncObjectStreamResponse[Any]: ...
+    async def astream_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> AsyncObjectStreamResponse[Any]:
+        """Async ``stream_object``: an async context manager; ``async for`` over ``partial_objects()``."""
+        return await self._acall(StreamObject(model, prompt, schema, opts))

@@ -23,7 +23,7 @@ GETs on ``bedrock.{region}.amazonaws.com``) is one subclass and a one-line publi
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._errors import APIError, map_api_error
@@ -34,11 +34,22 @@ from ._transport import translate_transport_errors
 if TYPE_CHECKING:
     import httpx
 
+    from ._families import Formatter
+    from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
+    from ._object.shape import ObjectPlan
     from ._retry import Deadline
     from ._stream import AsyncStreamResponse, StreamResponse
     from ._types import Response
 
-__all__ = ["GenerateText", "Operation", "StreamText", "WholeAnswer", "read_body"]
+__all__ = [
+    "GenerateObject",
+    "GenerateText",
+    "Operation",
+    "StreamObject",
+    "StreamText",
+    "WholeAnswer",
+    "read_body",
+]
 
 R = TypeVar("R")
 AR = TypeVar("AR")
@@ -150,15 +161,95 @@ class StreamText(_Chat, Operation["StreamResponse", "AsyncStreamResponse"]):
     stream = True
 
     def finish(self, target: Target, response: httpx.Response, deadline: Deadline) -> StreamResponse:
-        from ._stream import StreamResponse
-
-        stream = StreamResponse(_chat(target), response, served_by=target.served_by, deadline=deadline)
-        stream.prime()
-        return stream
+        return open_stream(target, response, deadline)
 
     async def afinish(self, target: Target, response: httpx.Response, deadline: Deadline) -> AsyncStreamResponse:
-        from ._stream import AsyncStreamResponse
+        return await aopen_stream(target, response, deadline)
 
-        stream = await AsyncStreamResponse.open(_chat(target), response, served_by=target.served_by, deadline=deadline)
-        await stream.prime()
-        return stream
+
+def open_stream(target: Target, response: httpx.Response, deadline: Deadline) -> StreamResponse:
+    """A chat stream's step 9 (sync): the ``StreamResponse``, primed with its first chunk."""
+    from ._stream import StreamResponse
+
+    stream = StreamResponse(_chat(target), response, served_by=target.served_by, deadline=deadline)
+    stream.prime()
+    return stream
+
+
+async def aopen_stream(target: Target, response: httpx.Response, deadline: Deadline) -> AsyncStreamResponse:
+    """A chat stream's step 9 (async)."""
+    from ._stream import AsyncStreamResponse
+
+    stream = await AsyncStreamResponse.open(_chat(target), response, served_by=target.served_by, deadline=deadline)
+    await stream.prime()
+    return stream
+
+
+# -- structured output ------------------------------------------------------------------------------
+
+
+class _ObjectChat(_Chat):
+    """What both object verbs share: the schema, and one ``ObjectPlan`` per target.
+
+    Each target (the call's model, then each fallback) is planned on its own (``plan_object``:
+    its mode, tool or instruction, schema adaptation), then prepared as a chat call on the plan's
+    prompt and options, with native mode's body fields for the formatter step 3 chose added by
+    ``prepare``'s ``extra_body``. ``plans[target.index]`` finishes that target's answer.
+    """
+
+    __slots__ = ("plans", "schema")
+
+    def __init__(self, model: str, prompt: Any, schema: Any, opts: Mapping[str, Any]) -> None:
+        super().__init__(model, prompt, opts)
+        self.schema = schema
+        self.plans: list[ObjectPlan] = []
+
+    def plan(self, environ: Mapping[str, str]) -> list[Target]:
+        self.plans = []
+        return plan_targets(self.model, self.opts, functools.partial(self._prepare_one, environ=environ))
+
+    def _prepare_one(self, model: str, opts: Mapping[str, Any], *, environ: Mapping[str, str]) -> ChatPrepared:
+        from ._object.shape import plan_object
+
+        plan = plan_object(model, self.prompt, self.schema, opts, stream=self.stream)
+        prepared = prepare(
+            model, plan.prompt, plan.chat_options, stream=self.stream, environ=environ, extra_body=_native_fields(plan)
+        )
+        self.plans.append(plan)
+        return prepared
+
+
+def _native_fields(plan: ObjectPlan) -> Callable[[Formatter], Mapping[str, Any]]:
+    def fields(formatter: Formatter) -> Mapping[str, Any]:
+        return plan.body_fields_for(formatter.name)
+
+    return fields
+
+
+class GenerateObject(_ObjectChat, WholeAnswer["ObjectResponse[Any]"]):
+    """``generate_object``: a chat call shaped by its plan; the answer validated into the object."""
+
+    __slots__ = ()
+
+    def parse(self, target: Target, status: int, headers: Mapping[str, str], body: bytes) -> ObjectResponse[Any]:
+        response = target.stamp(_chat(target).parse(status, headers, body))
+        return self.plans[target.index].finish(response)
+
+
+class StreamObject(_ObjectChat, Operation["ObjectStreamResponse[Any]", "AsyncObjectStreamResponse[Any]"]):
+    """``stream_object``: the chat stream (``open_stream``) read through the target's plan."""
+
+    __slots__ = ()
+    stream = True
+
+    def finish(self, target: Target, response: httpx.Response, deadline: Deadline) -> ObjectStreamResponse[Any]:
+        from ._object.result import ObjectStreamResponse
+
+        return ObjectStreamResponse(open_stream(target, response, deadline), self.plans[target.index])
+
+    async def afinish(
+        self, target: Target, response: httpx.Response, deadline: Deadline
+    ) -> AsyncObjectStreamResponse[Any]:
+        from ._object.result import AsyncObjectStreamResponse
+
+        return AsyncObjectStreamResponse(await aopen_stream(target, response, deadline), self.plans[target.index])

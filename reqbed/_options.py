@@ -20,6 +20,7 @@ __all__ = [
     "EmbedInputs",
     "EmbedOptions",
     "Fallback",
+    "ObjectOptions",
     "Prompt",
     "ProviderOptions",
     "ThinkingConfig",
@@ -139,3 +140,13 @@ class EmbedOptions(TypedDict, total=False):
     timeout: float
     max_retries: int
     provider_options: ProviderOptions
+
+
+class ObjectOptions(ChatOptions, total=False):
+    """The options of ``generate_object`` and its siblings: a chat call's, plus how the object
+    travels (docs/structured-output.md). ``tools`` and ``tool_choice`` are refused there (the verb
+    brings its own tool)."""
+
+    schema_name: str
+    schema_description: str
+    mode: Literal["auto", "native", "tool", "json"]

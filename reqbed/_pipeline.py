@@ -36,13 +36,13 @@ from ._aws.credentials_types import Auth, AwsCredentials, BearerToken
 from ._aws.secret import SignedHeaders
 from ._aws.sigv4 import sign_headers
 from ._catalog._capabilities import family_capabilities
-from ._errors import APIError, map_api_error
+from ._errors import APIError, ValidationError, map_api_error
 from ._families import Formatter, choose_formatter, family_for, request_headers
 from ._families._common import check_capabilities, unexpected_shapes
 from ._request import ChatRequest, ProviderOptions, build_chat_request
 from ._types import Response
 
-__all__ = ["ChatPrepared", "Prepared", "Site", "prepare", "relocate", "sign_for"]
+__all__ = ["ChatPrepared", "ExtraBody", "Prepared", "Site", "prepare", "relocate", "sign_for"]
 
 _encode = msgspec.json.Encoder().encode
 
@@ -52,6 +52,9 @@ _PATHS = {
     ("invoke", False): "invoke",
     ("invoke", True): "invoke-with-response-stream",
 }
+
+#: A verb's step-4 addition: (the chosen formatter) -> top-level body fields (``prepare``).
+ExtraBody = Callable[[Formatter], Mapping[str, Any]]
 
 #: Step 5's endpoint rule for one kind of host: (provider options, region, environ) -> base URL.
 Site = Callable[[Mapping[str, Any], str, Mapping[str, str]], str]
@@ -169,8 +172,15 @@ def prepare(
     *,
     stream: bool = False,
     environ: Mapping[str, str] | None = None,
+    extra_body: ExtraBody | None = None,
 ) -> ChatPrepared:
-    """Steps 1-6 (sources 1-3) of a chat call: everything that can fail on bad input fails here."""
+    """Steps 1-6 (sources 1-3) of a chat call: everything that can fail on bad input fails here.
+
+    ``extra_body`` (a verb's addition to step 4): called with the chosen formatter, it returns
+    top-level body fields to add to the body that formatter built (``generate_object``'s native
+    structured-output fields, whose name depends on the endpoint). A field the body already has
+    is a ``ValidationError``: the verb's field and the caller's option would silently clash.
+    """
     env = os.environ if environ is None else environ
     request = build_chat_request(model, prompt, opts, stream=stream)  # 1
     request.capabilities = caps = family_capabilities(request.spec) or family_for(request.spec).capabilities(
@@ -178,7 +188,10 @@ def prepare(
     )  # 2
     check_capabilities(request, caps)
     formatter = choose_formatter(request)  # 3
-    body = _encode(formatter.build_body(request))  # 4
+    fields = formatter.build_body(request)  # 4
+    if extra_body is not None:
+        _merge_extra(fields, extra_body(formatter))
+    body = _encode(fields)
     po = request.provider_options
     options = po.as_mapping()
     given_region = explicit_region(options, request.spec.region, env)  # 5
@@ -207,6 +220,16 @@ def prepare(
         timeout=request.timeout,
         max_retries=request.max_retries,
     )
+
+
+def _merge_extra(body: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        if key in body:
+            raise ValidationError(
+                f"the body field {key!r} is set twice (by the call's options and by the verb)",
+                field=f"provider_options.additional_model_request_fields.{key}",
+            )
+        body[key] = value
 
 
 def sign_for(

@@ -77,17 +77,22 @@ def recorded_tool(rec: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
 
 
 def plan_for(rec: dict[str, Any], *, stream: bool) -> ObjectPlan:
-    name, description, schema = recorded_tool(rec)
+    schema = recorded_tool(rec)[2]
+    return plan_object(model_of(rec), "Generate a person", schema, plan_opts(rec), stream=stream)
+
+
+def plan_opts(rec: dict[str, Any]) -> dict[str, Any]:
+    """The recorded call's options for ``generate_object(mode="tool")``."""
+    name, description, _ = recorded_tool(rec)
     sent = rec["request"]["canonical_json"]
     inference = sent.get("inferenceConfig") or sent
-    opts = {
+    return {
         "mode": "tool",
         "schema_name": name,
         "schema_description": description,
         "max_tokens": inference.get("maxTokens", inference.get("max_tokens")),
         "temperature": inference["temperature"],
     }
-    return plan_object(model_of(rec), "Generate a person", schema, opts, stream=stream)
 
 
 def prepared(rec: dict[str, Any], plan: ObjectPlan, *, stream: bool) -> Prepared:
@@ -233,3 +238,20 @@ def test_object_stream_response_over_a_recorded_stream(path: Path) -> None:
     stream = ObjectStreamResponse[Any](replay, plan)
     assert list(stream) == chunks
     assert stream.response().object == stream_arguments(rec)
+
+
+@pytest.mark.parametrize("path", BASIC + STREAMING)
+def test_the_public_verbs_send_the_rebuilt_requests(path: Path) -> None:
+    """``generate_object`` / ``stream_object``'s operations plan exactly the body rebuilt above."""
+    from reqbed._operation import GenerateObject, StreamObject
+
+    rec = load_recording(path)
+    stream = rec["request"]["url"].endswith("-stream")
+    plan = plan_for(rec, stream=stream)
+    schema = recorded_tool(rec)[2]
+    prompt = "Generate a software engineer profile"
+    opts = {**plan_opts(rec), "provider_options": {**CREDS, "use_converse": "/converse" in rec["request"]["url"]}}
+    op = (StreamObject if stream else GenerateObject)(model_of(rec), prompt, schema, opts)
+    (target,) = op.plan({})
+    assert json.loads(target.prepared.body) == json.loads(prepared(rec, plan, stream=stream).body)
+    assert target.prepared.url.endswith(rec["request"]["url"].rsplit("/", 1)[-1])

@@ -12,7 +12,8 @@
   and the object pulled back out of a ``Response``.
 - ``result``: ``ObjectResponse`` and ``ObjectStreamState`` (the pure state of a streamed object).
 
-``generate_object`` is then: ``plan = shape.plan_object(model, prompt, schema, opts)`` -> the chat
-pipeline with ``plan.prompt`` and ``plan.chat_options`` (and ``plan.body_fields_for(formatter)``
-merged into the body) -> ``plan.finish(response)``.
+``generate_object`` is then (``_operation.GenerateObject`` / ``StreamObject``, sent by the client's
+one send path): per target, ``plan = shape.plan_object(model, prompt, schema, opts)`` -> the chat
+pipeline (``_pipeline.prepare``) on ``plan.prompt`` and ``plan.chat_options``, its ``extra_body``
+step adding ``plan.body_fields_for(formatter.name)`` -> ``plan.finish(response)``.
 """

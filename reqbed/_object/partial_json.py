@@ -129,6 +129,10 @@ class PartialJSON:
         if self.failed or self._expect == _DONE or not text:
             return
         self._fed += len(text)
+        if self._token == "str" and not self._escape and not self._high and '"' not in text and "\\" not in text:
+            self._pieces.append(text)  # the whole piece is inside a string being streamed
+            self._changed = True
+            return
         try:
             self._feed(text)
         except (ValueError, msgspec.DecodeError):

@@ -9,13 +9,16 @@ chunks, ``partial_objects()`` the growing snapshots, ``response()`` the validate
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import msgspec
 
 from .._types import Chunk, FinishReason, Response, TextChunk, ToolCallChunk, ToolCallDeltaChunk, Usage
 from .partial_json import NOTHING, PartialJSON
 from .schema import WRAP_KEY
+
+if TYPE_CHECKING:
+    from .._catalog._types import Cost
 
 __all__ = ["AsyncObjectStreamResponse", "ObjectResponse", "ObjectStreamResponse", "ObjectStreamState"]
 
@@ -25,9 +28,12 @@ T = TypeVar("T")
 class ObjectPlan(Protocol):
     """What a stream needs of ``shape.ObjectPlan`` (which builds on this module, so it is named by shape)."""
 
-    mode: str
-    name: str
-    wrapped: bool
+    @property
+    def mode(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def wrapped(self) -> bool: ...
 
     def finish_with_value(self, response: Response) -> tuple[ObjectResponse[Any], Any]: ...
 
@@ -36,8 +42,8 @@ class ObjectResponse(msgspec.Struct, Generic[T], kw_only=True, frozen=True):
     """A validated object and the ``Response`` it came from.
 
     ``object`` is an instance of the schema's type (the decoded JSON value for a dict schema);
-    ``response`` the full answer (text, usage, finish reason, raw ...); ``usage`` and
-    ``finish_reason`` are shortcuts to it.
+    ``response`` the full answer (text, usage, finish reason, raw ...); ``usage``,
+    ``finish_reason`` and ``cost`` are shortcuts to it.
     """
 
     object: T
@@ -50,6 +56,11 @@ class ObjectResponse(msgspec.Struct, Generic[T], kw_only=True, frozen=True):
     @property
     def finish_reason(self) -> FinishReason:
         return self.response.finish_reason
+
+    @property
+    def cost(self) -> Cost:
+        """What the call cost (``Response.cost``: priced from the catalog on first access)."""
+        return self.response.cost
 
 
 class ObjectStreamState:

@@ -13,8 +13,12 @@
   the answer is one text block holding the JSON; gpt-oss's ``response_format`` (``{"type":
   "json_schema", "json_schema": {"name", "schema"}}``): the message content (after its reasoning)
   is the JSON; both streamed in pieces.
+- json mode in Claude's and gpt-oss's native ``/invoke`` bodies (the instruction in Claude's
+  ``system`` or gpt-oss's system turn): the same fenced answer, streamed in pieces.
 - the ``bad_object`` fault (param ``how``: ``"not_json"`` (default) or ``"mismatch"``): the next
-  structured answer is prose that is not JSON, or JSON that misses the schema's required fields.
+  structured answer is prose that is not JSON, or JSON that misses the schema's required fields:
+  on Converse, Claude's ``/invoke`` (native, json mode, tool calls) and gpt-oss's ``/invoke``
+  (native and json mode; not its tool calls).
 
 ``value_for`` is deterministic: integers from ``minimum`` (else 2), numbers 1.5, strings
 ``"example"`` (or a value of their ``format``), booleans true, the first ``enum`` / ``anyOf``
@@ -185,10 +189,15 @@ def _openai_answer(model_id: str, body: dict[str, Any], bad: str | None) -> tupl
         raise converse.BadRequest("response_format: must be {type: json_schema, json_schema: {name, schema}}")
     if not isinstance(spec.get("name"), str):
         raise converse.BadRequest("response_format.json_schema.name: is required")
+    text = _bad(spec["schema"], bad) if bad else json.dumps(value_for(spec["schema"]))
+    return _openai_text(model_id, {k: v for k, v in body.items() if k != "response_format"}, text)
+
+
+def _openai_text(model_id: str, body: dict[str, Any], text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """gpt-oss's answer (and its stream, in pieces) whose content after the reasoning is ``text``."""
     from ._native_responders import handle_openai  # loaded on first use
 
-    result, events = handle_openai(model_id, {k: v for k, v in body.items() if k != "response_format"})
-    text = _bad(spec["schema"], bad) if bad else json.dumps(value_for(spec["schema"]))
+    result, events = handle_openai(model_id, body)
     message = result["choices"][0]["message"]
     reasoning = message["content"].split("</reasoning>")[0] + "</reasoning>"
     message["content"] = reasoning + text
@@ -215,7 +224,17 @@ def invoke_answer(
     (answer, stream events); None for any other body."""
     if family == "openai" and "response_format" in body:
         return _openai_answer(model_id, body, bad)
+    if family not in ("anthropic", "openai"):
+        return None
+    schema = _native_json_mode_schema(family, body) if "tools" not in body else None
+    if schema is not None:  # json mode: prose, then the JSON in a fence
+        text = _bad(schema, bad) if bad else f"Here it is:\n```json\n{json.dumps(value_for(schema))}\n```"
+        if family == "openai":
+            return _openai_text(model_id, body, text)
+        return _anthropic_text(model_id, body, text)
     fmt = (body.get("output_config") or {}).get("format")
+    if family == "anthropic" and fmt is None and bad and body.get("tools"):
+        return _anthropic_bad_tool(model_id, body, bad)
     if family != "anthropic" or fmt is None:
         return None
     from . import _anthropic_responder as anthropic  # loaded on first use
@@ -228,4 +247,47 @@ def invoke_answer(
     result["content"] = [{"type": "text", "text": text}]
     result["stop_reason"] = "end_turn"
     result["usage"]["output_tokens"] = len(text.split())
+    return result, anthropic.stream_events(result)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for v in value for t in _strings(v)]
+    if isinstance(value, dict):
+        return _strings(value.get("text")) + _strings(value.get("content"))
+    return []
+
+
+def _native_json_mode_schema(family: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """json mode in a native body: reqbed's instruction in Claude's ``system`` or gpt-oss's system turn."""
+    if family == "anthropic":
+        texts = _strings(body.get("system"))
+    else:
+        texts = _strings([m for m in body.get("messages") or [] if m.get("role") in ("system", "developer")])
+    return _json_mode_schema({"system": [{"text": t} for t in texts], "messages": [{}]})
+
+
+def _anthropic_text(model_id: str, body: dict[str, Any], text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from . import _anthropic_responder as anthropic  # loaded on first use
+
+    result = anthropic.answer(model_id, body)
+    result["content"] = [b for b in result["content"] if b.get("type") == "thinking"] + [{"type": "text", "text": text}]
+    result["stop_reason"] = "end_turn"
+    return result, anthropic.stream_events(result)
+
+
+def _anthropic_bad_tool(model_id: str, body: dict[str, Any], bad: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ``bad_object`` fault on a Claude ``/invoke`` tool call: prose instead of the call, or
+    arguments that miss the schema."""
+    if bad == "not_json":
+        return _anthropic_text(model_id, {k: v for k, v in body.items() if k not in ("tools", "tool_choice")},
+                               BAD_OBJECT_TEXT)  # fmt: skip
+    from . import _anthropic_responder as anthropic  # loaded on first use
+
+    result = anthropic.answer(model_id, body)
+    for block in result["content"]:
+        if block.get("type") == "tool_use":
+            block["input"] = {"unexpected": True}
     return result, anthropic.stream_events(result)

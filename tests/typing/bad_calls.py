@@ -13,3 +13,5 @@ with reqbed.stream_text(MODEL, "hi") as stream:
         print(chunk.text)  # line 13: not narrowed: only some chunks have .text
 reqbed.embed("bedrock:amazon.titan-embed-text-v2:0", "hi", dimensoins=256)  # line 14: a misspelt embed option
 reqbed.count_tokens(MODEL, "hi", estimate="yes")  # line 15: estimate is a bool
+print(reqbed.generate_object(MODEL, "hi", reqbed.Usage).object.input_tokenz)  # line 16: .object is typed: a Usage
+reqbed.generate_object(MODEL, "hi", {"type": "object"}, mode="telepathy")  # line 17: not a mode

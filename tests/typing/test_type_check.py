@@ -1,6 +1,7 @@
 """User code type-checks: ``user_app.py`` (written from the docs) has 0 errors under ``mypy --strict`` and
 ``pyright`` (strict), and the mistakes in ``bad_calls.py`` (a misspelt option, ``temperature="hot"``, a
-misspelt provider option, an unknown ``reasoning_effort``, a chunk read without narrowing) ARE errors.
+misspelt provider option, an unknown ``reasoning_effort``, a chunk read without narrowing, a misspelt attribute
+of ``generate_object(..., SomeClass).object``, an unknown ``mode``) ARE errors.
 
 Both checkers run on copies in a temporary directory, against the installed ``reqbed`` (its ``py.typed``),
 with Python 3.10 as the target (reqbed's lowest). pyright is skipped, with the reason, when it cannot run.
@@ -29,6 +30,8 @@ EXPECTED_MYPY = {
     13: 'Item "UsageChunk" of',
     14: 'Unexpected keyword argument "dimensoins" for "embed"',
     15: 'Argument "estimate" to "count_tokens" has incompatible type "str"; expected "bool"',
+    16: '"Usage" has no attribute "input_tokenz"',
+    17: 'No overload variant of "generate_object" matches argument types',
 }
 EXPECTED_PYRIGHT = {
     7: 'No parameter named "max_token"',
@@ -38,6 +41,8 @@ EXPECTED_PYRIGHT = {
     13: 'Cannot access attribute "text" for class "UsageChunk"',
     14: 'No parameter named "dimensoins"',
     15: '"Literal[\'yes\']" is not assignable to "bool"',
+    16: 'Cannot access attribute "input_tokenz" for class "Usage"',
+    17: 'cannot be assigned to parameter "mode"',
 }
 
 

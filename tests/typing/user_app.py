@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 import reqbed
 from reqbed.testing import Emulator
 
@@ -173,3 +175,36 @@ def counting() -> int:  # docs/count-tokens.md
 
 async def acounting() -> int:
     return await reqbed.acount_tokens(MODEL, [{"role": "user", "content": "Hi"}])
+
+
+class Person(msgspec.Struct):
+    name: str
+    age: int
+
+
+def structured_output() -> Person:
+    """docs/structured-output.md: ``.object`` is a ``Person`` for a class, ``Any`` for a dict schema."""
+    out = reqbed.generate_object(MODEL, "Invent a person", Person, schema_name="person", mode="auto", max_tokens=300)
+    person: Person = out.object
+    print(person.age + 1, out.usage.total_tokens, out.finish_reason, out.cost.total, out.response.text)
+    loose = reqbed.generate_object(MODEL, "Invent a person", {"type": "object"}, schema_description="A person")
+    print(loose.object["name"])
+    with reqbed.stream_object(MODEL, "Invent a team", list[Person]) as stream:
+        for partial in stream.partial_objects():
+            print(partial)
+        team: list[Person] = stream.response().object
+    print(len(team))
+    return person
+
+
+async def astructured_output() -> Person:
+    out = await reqbed.agenerate_object(MODEL, "Invent a person", Person, thinking={"budget_tokens": 1024})
+    stream: reqbed.AsyncObjectStreamResponse[Person] = await reqbed.astream_object(MODEL, "Invent a person", Person)
+    async with stream:
+        async for partial in stream.partial_objects():
+            print(partial)
+        print((await stream.response()).object.name)
+    with reqbed.Client() as client:
+        mine: Person = client.generate_object(MODEL, "Invent a person", Person, mode="tool").object
+        print(mine)
+    return out.object
