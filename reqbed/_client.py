@@ -34,6 +34,7 @@ from ._retry import Deadline, RetryPolicy
 from ._transport import (
     SIGN_EXTENSION,
     AsyncSigningTransport,
+    RequestBody,
     SigningTransport,
     default_timeout,
     translate_transport_errors,
@@ -211,13 +212,15 @@ class Client:
             now = clock.signing_time(endpoint)
             return sign_for(auth, p.method, p.url, p.headers, p.body, p.region, now, p.service)
 
-        return httpx.Request(
+        request = httpx.Request(
             p.method,
             url,
             content=p.body,
             headers={**p.headers, "User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             extensions={"timeout": timeout, SIGN_EXTENSION: signer},
         )
+        request.stream = RequestBody(p.body)  # same bytes; no async generator left behind on cancellation
+        return request
 
     def _call(self, op: Operation[R, Any]) -> R:
         """Run operation ``op``: plan its targets (steps 1-5), then drive the attempt flow, doing

@@ -19,6 +19,7 @@ from ._errors import APIConnectionError, CredentialsError, RequestTimeoutError, 
 __all__ = [
     "SIGN_EXTENSION",
     "AsyncSigningTransport",
+    "RequestBody",
     "Signer",
     "SigningTransport",
     "apply_signature",
@@ -60,6 +61,34 @@ def apply_signature(request: httpx.Request) -> None:
 
 def _header_safe(value: str) -> bool:
     return value.isascii() and value.isprintable() and value == value.strip()
+
+
+class RequestBody(httpx.ByteStream):
+    """A request body: httpx's ``ByteStream``, iterated asynchronously by a plain iterator object
+    instead of an async generator. An attempt cancelled while its body is being written (a task
+    group cancelling its siblings, a deadline) would otherwise leave a half-run async generator to the
+    garbage collector, which trio reports as a ``ResourceWarning``."""
+
+    def __aiter__(self) -> _Once:
+        return _Once(bytes(self._stream))
+
+
+class _Once:
+    """Yields one ``bytes`` chunk, then stops: nothing to finalize."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def __aiter__(self) -> _Once:
+        return self
+
+    async def __anext__(self) -> bytes:
+        data, self._data = self._data, None
+        if data is None:
+            raise StopAsyncIteration
+        return data
 
 
 class SigningTransport(httpx.BaseTransport):
