@@ -36,7 +36,8 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against botocore/boto3 in the same run (prints ratios); the last one, against every peer."""
     session.install("-e", ".[dev]")
     session.install("aiobotocore", "anthropic[bedrock]", "litellm", "pydantic-ai-slim[bedrock]")
-    for script in ("bench_sigv4.py", "bench_eventstream.py", "bench_stream_path.py", "bench_client.py", "bench_peers.py"):
+    scripts = ("bench_sigv4.py", "bench_eventstream.py", "bench_stream_path.py", "bench_client.py", "bench_peers.py")
+    for script in scripts:
         session.run("python", f"benchmarks/{script}")
 
 
