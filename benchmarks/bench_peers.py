@@ -182,7 +182,7 @@ def w_reqbed(endpoint: str, calls: int, streams: int) -> dict[str, Any]:
     async def hold() -> None:
         import anyio
 
-        async with reqbed.Client() as c:
+        async with reqbed.Client(max_connections=streams) as c:  # a pool as large, as for boto3
             opened: list[Any] = []
 
             async def open_one() -> None:
