@@ -33,10 +33,21 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks against botocore/boto3 in the same run (prints ratios)."""
+    """Benchmarks against botocore/boto3 in the same run (prints ratios); the last one, against every peer."""
     session.install("-e", ".[dev]")
-    for script in ("bench_sigv4.py", "bench_eventstream.py", "bench_stream_path.py", "bench_client.py"):
+    session.install("aiobotocore", "anthropic[bedrock]", "litellm", "pydantic-ai-slim[bedrock]")
+    scripts = ("bench_sigv4.py", "bench_eventstream.py", "bench_stream_path.py", "bench_client.py", "bench_peers.py")
+    for script in scripts:
         session.run("python", f"benchmarks/{script}")
+
+
+@nox.session
+def peers(session: nox.Session) -> None:
+    """reqbed against every Python peer on the same emulator (benchmarks/bench_peers.py). The peers are
+    installed only in this session's venv, never as reqbed's dependencies."""
+    session.install("-e", ".")
+    session.install("boto3", "aiobotocore", "anthropic[bedrock]", "litellm", "pydantic-ai-slim[bedrock]")
+    session.run("python", "benchmarks/bench_peers.py", *session.posargs)
 
 
 @nox.session

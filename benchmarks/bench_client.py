@@ -6,6 +6,8 @@
    emulator's work is not counted): reqbed ``Client.generate_text`` vs boto3 ``converse``.
 2. Client-side CPU per streamed call, consumed to the end: reqbed ``stream_text`` vs boto3
    ``converse_stream``.
+   Streams are measured with the emulator in its default mode (one frame per HTTP chunk, as
+   Bedrock sends them) and again in split mode (frames cut at random offsets: a stress case).
 3. Cold start to first answer in a fresh interpreter: ``import reqbed`` + first ``generate_text``
    vs ``import boto3`` + client creation + first ``converse``; and ``import reqbed`` alone.
 Medians; ratios are boto3 / reqbed (higher is better for reqbed). Not a test: it asserts nothing.
@@ -36,10 +38,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def emulator_process() -> Iterator[str]:
+def emulator_process(chunking: str = "frame") -> Iterator[str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reqbed.testing.emulator", "--port", str(port)],
+        [sys.executable, "-m", "reqbed.testing.emulator", "--port", str(port), "--chunking", chunking],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -69,7 +71,7 @@ def cpu_per_call(fn: Callable[[], object], calls: int) -> float:
     return statistics.median(samples)
 
 
-def bench_cpu(endpoint: str, calls: int) -> None:
+def bench_cpu(endpoint: str, calls: int, *, stream_only: bool = False, label: str = "") -> None:
     import boto3
     from botocore.config import Config
 
@@ -98,11 +100,12 @@ def bench_cpu(endpoint: str, calls: int) -> None:
         out = boto.converse_stream(modelId=MODEL, messages=messages, inferenceConfig={"maxTokens": 200})
         return [e for e in out["stream"]]
 
-    r, b = cpu_per_call(rq, calls), cpu_per_call(bt, calls)
-    print(f"CPU per converse call:        reqbed {r * 1e6:8.0f} µs   boto3 {b * 1e6:8.0f} µs   "
-          f"reqbed uses {r / b:.2f}x of boto3's CPU ({b / r:.1f}x less)")
+    if not stream_only:
+        r, b = cpu_per_call(rq, calls), cpu_per_call(bt, calls)
+        print(f"CPU per converse call:        reqbed {r * 1e6:8.0f} µs   boto3 {b * 1e6:8.0f} µs   "
+              f"reqbed uses {r / b:.2f}x of boto3's CPU ({b / r:.1f}x less)")
     r, b = cpu_per_call(rq_stream, calls), cpu_per_call(bt_stream, calls)
-    print(f"CPU per converse-stream call: reqbed {r * 1e6:8.0f} µs   boto3 {b * 1e6:8.0f} µs   "
+    print(f"CPU per converse-stream call{label}: reqbed {r * 1e6:8.0f} µs   boto3 {b * 1e6:8.0f} µs   "
           f"reqbed uses {r / b:.2f}x of boto3's CPU ({b / r:.1f}x less)")
     client.close()
 
@@ -223,10 +226,14 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=5)
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; emulator in a separate process")
-    with emulator_process() as endpoint:
+    # The emulator sends one event-stream frame per HTTP chunk, as Bedrock does ("frame"); the
+    # split mode (frames cut at random offsets, ~2 chunks per frame) is measured as a stress case.
+    with emulator_process("frame") as endpoint:
         bench_cpu(endpoint, args.calls)
         bench_breakdown(endpoint, args.calls)
         bench_cold(endpoint, args.cold)
+    with emulator_process("split") as endpoint:
+        bench_cpu(endpoint, args.calls, stream_only=True, label=" (split chunks)")
 
 
 if __name__ == "__main__":

@@ -122,6 +122,12 @@ class StreamAccumulator:
             self._content.append(ThinkingPart(text="".join(self._thinking), signature=self._signature))
             self._thinking, self._signature = [], None
 
+    def add_text(self, text: str) -> None:
+        """``add(TextChunk(text=text))``, O(1): the fused path for text deltas."""
+        if self._thinking or self._signature:
+            self._flush_thinking()
+        self._text.append(text)
+
     def add(self, chunk: Chunk) -> None:
         if isinstance(chunk, TextChunk):
             self._flush_thinking()

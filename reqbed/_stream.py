@@ -52,6 +52,9 @@ class StreamCore:
         self._error_headers = {"x-amzn-requestid": request_id} if request_id else {}
         self._parser = prepared.formatter.stream_parser(prepared.request)
         self._invoke = prepared.formatter.endpoint == "invoke"
+        # The fused path for the hot event (``ConverseStreamParser.fast_feed``): text straight from
+        # the frame's payload to a ``TextChunk``, one O(1) accumulator step.
+        self._fast_event: str | None = None if self._invoke else getattr(self._parser, "fast_event", None)
         self.accumulator = StreamAccumulator(prepared.request.spec.model_id)
         self._raw: list[tuple[str, bytes]] = []
         self._served_by = served_by or prepared.request.spec.spec
@@ -65,8 +68,18 @@ class StreamCore:
             raise self.failed
         out: list[Chunk] = []
         try:
-            for frame in self._decoder.feed(data):
-                out.extend(self._frame(frame))
+            frames = self._decoder.feed(data)
+            fast_event = self._fast_event
+            for frame in frames:
+                headers = frame.headers
+                if (
+                    fast_event is not None
+                    and headers.get(":event-type") == fast_event
+                    and headers.get(":message-type") == "event"
+                ):
+                    self._fast(frame.payload, out)
+                else:
+                    out.extend(self._frame(frame))
             if out:
                 self._decoder.feed(b"")  # raises a corruption the decoder found after those frames
         except ReqbedError as e:
@@ -74,6 +87,26 @@ class StreamCore:
             if not out:
                 raise
         return out
+
+    def _fast(self, payload: bytes, out: list[Chunk]) -> None:
+        """The fused path: one decode; a text delta is appended as a ``TextChunk`` directly."""
+        event_type = self._fast_event
+        assert event_type is not None
+        self._raw.append((event_type, payload))
+        try:
+            got = self._parser.fast_feed(payload)  # type: ignore[attr-defined]
+            if got.__class__ is str:
+                self.accumulator.add_text(got)
+                out.append(TextChunk(text=got))
+                return
+            for c in got:
+                _check(c)
+                self.accumulator.add(c)
+        except ReqbedError:
+            raise
+        except SHAPE_ERRORS as e:
+            raise shape_error(f"the {event_type!r} event", e) from None
+        out.extend(got)
 
     def close(self) -> list[Chunk]:
         """End of body: refuse a truncated frame, flush the parser, refuse an incomplete answer."""
@@ -250,10 +283,14 @@ class StreamResponse(_StreamState):
             self._before_read()
             if self._deadline is not None:
                 self._deadline.check()  # the call's overall deadline (timeout=), checked between reads
-            if self._bytes is None:
-                self._bytes = self._http.iter_bytes()
-            with translate_transport_errors(self._prepared.url):
-                data = next(self._bytes, None)
+            reads = self._bytes
+            if reads is None:
+                reads = self._bytes = _reads(self._http)
+            try:
+                data = next(reads, None)
+            except httpx.HTTPError as e:  # translated here, not by a context manager entered per read
+                translate_transport_errors(self._prepared.url).__exit__(type(e), e, None)
+                raise
             if self._after_read(data):
                 self.close()
         except BaseException:
@@ -286,6 +323,17 @@ class StreamResponse(_StreamState):
             if bytes_iter is not None and hasattr(bytes_iter, "close"):
                 bytes_iter.close()
             self._http.close()
+
+
+def _reads(http: httpx.Response) -> Iterator[bytes]:
+    """The body's network reads. Without a content encoding (event streams never have one) this is
+    the transport's own byte stream, one item per HTTP chunk, without httpx's three generator layers
+    (``iter_bytes`` -> decoder -> ``iter_raw``) per read; ``http.close()`` still closes it."""
+    if http.headers.get("content-encoding", "identity").strip().lower() in ("", "identity"):
+        stream = http.stream
+        if isinstance(stream, httpx.SyncByteStream):
+            return iter(stream)
+    return http.iter_bytes()
 
 
 class AsyncStreamResponse(_StreamState):

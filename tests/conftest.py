@@ -67,7 +67,9 @@ def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
 
 @pytest.fixture
 def emulator(reqbed_emulator: Emulator) -> Emulator:
-    """The plugin's session emulator (``reqbed_emulator``), reset for this test."""
+    """The plugin's session emulator (``reqbed_emulator``), reset for this test, cutting stream frames
+    at random offsets (``chunking="split"``): the suite stresses incremental decoding."""
+    reqbed_emulator.chunking = "split"
     return reqbed_emulator
 
 

@@ -195,13 +195,61 @@ def _sign(
     ``content_sha256_header=False`` leaves out ``X-Amz-Content-SHA256`` (AWS's test suite and
     botocore do not send it for non-S3 services); reqbed always sends it.
     """
-    scheme, netloc, path, query = _split_url(url)
+    multi = getattr(headers, "multi_items", None)  # httpx.Headers: one pair per header line
+    pairs = tuple(multi() if multi is not None else headers.items())
+    token = credentials.session_token
+    key = (method, url, pairs, content_sha256_header, bool(token))
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = _template(method, url, pairs, content_sha256_header, bool(token))
+        if len(_TEMPLATES) >= _TEMPLATES_MAX:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = template
+    head, after_hash, after_date, tail, signed = template
     stamp = amz_date(now)
     date = stamp[:8]
     payload_hash = sha256(body).hexdigest()
+    # Only what changes per request is computed: the date, the body's hash, the token's line.
+    parts = [head, payload_hash, after_hash, stamp, after_date] if content_sha256_header else [head, stamp, after_date]
+    if token:
+        parts.append(" ".join(token.split()))
+    parts.append(tail)
+    parts.append(payload_hash)
+    canonical_request = "".join(parts)
+    scope = f"{date}/{region}/{service}/aws4_request"
+    string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{sha256(canonical_request.encode()).hexdigest()}"
+    signature = _hmac_hex(_signing_key(credentials, date, region, service), string_to_sign.encode())
+    added = {"X-Amz-Date": stamp}
+    if content_sha256_header:
+        added["X-Amz-Content-SHA256"] = payload_hash
+    if token:
+        added["X-Amz-Security-Token"] = token
+    added["Authorization"] = (
+        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, SignedHeaders={signed}, Signature={signature}"
+    )
+    return added, canonical_request, string_to_sign
+
+
+# The canonical request's parts that repeat for one (method, URL, headers): built once. Keys and
+# values hold no secret: the headers signed never include ``Authorization`` or the session token
+# (``_SKIP``), whose line is filled in per request. Bounded: cleared when full.
+_Template = tuple[str, str, str, str, str]
+_TEMPLATES: dict[tuple[str, str, tuple[tuple[str, str], ...], bool, bool], _Template] = {}
+_TEMPLATES_MAX = 256
+# Placeholders for the per-request values: a header line always holds ``:`` and the URI and query
+# are percent-encoded, so no other part of the canonical request can contain one.
+_HASH, _DATE, _TOKEN = "\n\0hash\n", "\n\0date\n", "\n\0token\n"
+
+
+def _template(
+    method: str, url: str, pairs: tuple[tuple[str, str], ...], content_sha256: bool, token: bool
+) -> _Template:
+    """``(head, after_hash, after_date, tail, signed headers)``: the canonical request is
+    ``head + hash + after_hash + date + after_date [+ token] + tail + hash`` (without the
+    content-hash header: ``head + date + after_date [+ token] + tail + hash``)."""
+    scheme, netloc, path, query = _split_url(url)
     items: dict[str, str] = {}
-    multi = getattr(headers, "multi_items", None)  # httpx.Headers: one pair per header line
-    for name, value in multi() if multi is not None else headers.items():
+    for name, value in pairs:
         lname = name.lower()
         if lname in _SKIP:
             continue
@@ -209,33 +257,35 @@ def _sign(
         items[lname] = f"{items[lname]},{v}" if lname in items else v
     if "host" not in items:
         items["host"] = _host(scheme, netloc)
-    added = {"X-Amz-Date": stamp}
-    items["x-amz-date"] = stamp
-    if content_sha256_header:
-        added["X-Amz-Content-SHA256"] = items["x-amz-content-sha256"] = payload_hash
-    token = credentials.session_token
+    items["x-amz-date"] = _DATE
+    if content_sha256:
+        items["x-amz-content-sha256"] = _HASH
     if token:
-        added["X-Amz-Security-Token"] = token
-        items["x-amz-security-token"] = " ".join(token.split())
+        items["x-amz-security-token"] = _TOKEN
     names = sorted(items)
     signed = ";".join(names)
-    canonical_request = "\n".join(
+    text = "\n".join(
         (
             method.upper(),
             _canonical_uri(path),
             _canonical_query(query),
             "".join([f"{n}:{items[n]}\n" for n in names]),
             signed,
-            payload_hash,
+            "",
         )
     )
-    scope = f"{date}/{region}/{service}/aws4_request"
-    string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{sha256(canonical_request.encode()).hexdigest()}"
-    signature = _hmac_hex(_signing_key(credentials, date, region, service), string_to_sign.encode())
-    added["Authorization"] = (
-        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, SignedHeaders={signed}, Signature={signature}"
-    )
-    return added, canonical_request, string_to_sign
+    # Sorted, the three always come in this order: x-amz-content-sha256 < x-amz-date < x-amz-security-token.
+    if content_sha256:
+        head, _, rest = text.partition(_HASH)
+        after_hash, _, rest = rest.partition(_DATE)
+    else:
+        head, _, rest = text.partition(_DATE)
+        after_hash = ""
+    if token:
+        after_date, _, tail = rest.partition(_TOKEN)
+    else:
+        after_date, tail = rest, ""
+    return head, after_hash, after_date, tail, signed
 
 
 def sign_headers(

@@ -547,7 +547,13 @@ _decode_block_delta = msgspec.json.Decoder(_BlockDelta).decode
 
 
 class ConverseStreamParser:
-    """ConverseStream events -> chunks. Finish is emitted after ``metadata`` (usage) arrives."""
+    """ConverseStream events -> chunks. Finish is emitted after ``metadata`` (usage) arrives.
+
+    ``fast_event`` / ``fast_feed``: the fused path ``StreamCore`` takes for the hot event: a text
+    delta comes back as the bare ``str`` (no chunk list); anything else as ``feed`` would return it.
+    """
+
+    fast_event = "contentBlockDelta"
 
     def __init__(self, req: ChatRequest | None = None) -> None:
         self._req = req
@@ -597,6 +603,13 @@ class ConverseStreamParser:
             out += [UsageChunk(usage=converse_usage(data.get("usage"))), FinishChunk(finish_reason=self._stop)]
             return out
         return []  # messageStart and events reqbed does not use
+
+    def fast_feed(self, payload: bytes) -> str | list[Chunk]:
+        event = _decode_block_delta(payload)
+        text = event.delta.text
+        if text is not None:
+            return text
+        return self._delta(event)
 
     def _delta(self, event: _BlockDelta) -> list[Chunk]:
         delta, index = event.delta, event.contentBlockIndex

@@ -22,7 +22,10 @@ HTTP/1.1 (h11, keep-alive, chunked streams):
 - answers are deterministic functions of the request (see ``_converse_responder``; native
   ``/invoke`` bodies per family from the responder table in ``_responders``);
 - errors in AWS's shape (``x-amzn-ErrorType``, ``x-amzn-RequestId``, ``{"message": ...}``);
-- streams are binary event streams written in pieces split at random offsets;
+- streams are binary event streams, sent as real Bedrock sends them: one event-stream frame per
+  HTTP chunk (``chunking="frame"``, the default); ``chunking="split"`` instead cuts the frames at
+  random offsets, so most chunks hold a frame's tail and the next one's head (a stress case for
+  incremental decoding; the test suite runs in this mode);
 - faults on demand: ``emu.inject("throttling")`` and friends (see ``FAULTS``); ``emu.faults`` lists
   the pending ones, ``emu.clear_faults()`` drops them, ``emu.reset()`` starts afresh.
 
@@ -81,6 +84,9 @@ __all__ = [
 EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 EXAMPLE_API_KEY = "ABSKZW11bGF0b3ItZXhhbXBsZS1rZXk="  # base64("emulator-example-key"): fake
+
+#: How a stream's frames are cut into HTTP chunks (see ``Emulator``).
+Chunking = Literal["frame", "split"]
 
 #: The fault kinds ``Emulator.inject`` takes (``FAULTS`` says what each does).
 FaultKind = Literal[
@@ -188,13 +194,19 @@ class Emulator:
         models: Iterable[str] | None = None,
         extra_models: Iterable[str] = (),
         native_handlers: Mapping[str, NativeHandler] | None = None,
+        chunking: Chunking = "frame",
     ) -> None:
         """``credentials`` maps access key id -> (secret, session token or None); ``api_keys`` are
         the long-term Bedrock API keys accepted; ``region`` is the region short-term API keys must
         be made for; ``models`` replaces the model catalogue (default ``MODELS`` plus reqbed's own model
         catalog) and
         ``extra_models`` adds to it; ``native_handlers`` adds or replaces native ``/invoke``
-        bodies by family for this emulator (see ``_responders``)."""
+        bodies by family for this emulator (see ``_responders``). ``chunking`` is how a stream's
+        frames are cut into HTTP chunks: ``"frame"`` (one frame per chunk, as Bedrock does) or
+        ``"split"`` (random offsets); it may be changed between requests (``emu.chunking``)."""
+        if chunking not in ("frame", "split"):
+            raise ValueError(f"chunking must be 'frame' or 'split', not {chunking!r}")
+        self.chunking: Chunking = chunking
         self.host, self.port = host, port
         self.backlog = backlog  # listen backlog: room for many clients connecting at once
         self.credentials = dict(credentials or {EXAMPLE_ACCESS_KEY_ID: (EXAMPLE_SECRET_ACCESS_KEY, None)})
@@ -658,22 +670,7 @@ class Emulator:
             frames.append(encode_frame(_event_headers(event_type), payload))
             frames.append(b"")
         rng = random.Random(zlib.crc32(seed_material, self.seed))  # noqa: S311 - test data, not crypto
-        chunks: list[bytes] = []
-        pending = b""
-        for f in frames:
-            if f == b"":
-                if pending:
-                    chunks.append(pending)
-                    pending = b""
-                chunks.append(f)
-                continue
-            data = pending + f
-            # split at random offsets; carry the tail into the next write
-            cut = rng.randrange(1, len(data) + 1)
-            chunks.append(data[:cut])
-            pending = data[cut:]
-        if pending:
-            chunks.append(pending)
+        chunks = chunk_frames(frames, self.chunking, rng)
         reply = _Reply(200, self._base_headers("application/vnd.amazon.eventstream"))
         reply.chunks = chunks
         if fault is not None and fault.kind == "slow":
@@ -713,6 +710,32 @@ def _family(model_id: str) -> str:
         return "unknown"
 
 
+def chunk_frames(frames: list[bytes], chunking: Chunking, rng: random.Random) -> list[bytes]:
+    """Cut a stream's frames into the HTTP chunks written, in order. ``b""`` in ``frames`` marks
+    the end of one event (where a ``slow`` fault waits) and is kept. ``"frame"``: each frame is its
+    own chunk. ``"split"``: each frame, with the tail carried over from the one before, is cut at a
+    random offset, so chunks straddle frame boundaries."""
+    if chunking == "frame":
+        return list(frames)
+    chunks: list[bytes] = []
+    pending = b""
+    for f in frames:
+        if f == b"":
+            if pending:
+                chunks.append(pending)
+                pending = b""
+            chunks.append(f)
+            continue
+        data = pending + f
+        # split at random offsets; carry the tail into the next write
+        cut = rng.randrange(1, len(data) + 1)
+        chunks.append(data[:cut])
+        pending = data[cut:]
+    if pending:
+        chunks.append(pending)
+    return chunks
+
+
 @contextlib.contextmanager
 def running(**kwargs: Any) -> Iterator[Emulator]:
     """``with running() as emu:`` - the same as ``with Emulator(**kwargs) as emu:``."""
@@ -724,8 +747,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m reqbed.testing.emulator", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--chunking", choices=["frame", "split"], default="frame", help="stream frames per HTTP chunk")
     args = parser.parse_args(argv)
-    emu = Emulator(host=args.host, port=args.port)
+    emu = Emulator(host=args.host, port=args.port, chunking=args.chunking)
     print(f"reqbed Bedrock emulator on http://{args.host}:{args.port}")
     print(f"  access key id {EXAMPLE_ACCESS_KEY_ID} / secret {EXAMPLE_SECRET_ACCESS_KEY} (AWS's documented example)")
     print(f"  API key {EXAMPLE_API_KEY}")

@@ -643,3 +643,25 @@ def test_credentials_repr_and_str_hide_secrets(token: str | None) -> None:
             assert token not in text
             assert token[:12] not in text
         assert "<redacted:40>" in text
+
+
+def test_repeated_url_signs_as_botocore_for_each_body_date_and_token() -> None:
+    """The canonical parts cached per (method, URL, headers) never leak one request's date, body
+    hash or session token into the next: each signature still equals botocore's."""
+    url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/us.amazon.nova-pro-v1%3A0/converse"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    cases = [
+        (b'{"a": 1}', datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc), "token-one"),
+        (b'{"b": 22}', datetime(2024, 5, 6, 7, 8, 10, tzinfo=timezone.utc), "token-two"),
+        (b"", datetime(2024, 5, 7, 0, 0, 0, tzinfo=timezone.utc), None),
+        (b'{"a": 1}', datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc), "token-one"),
+    ]
+    for body, now, token in cases:
+        creds = AwsCredentials("AKIDEXAMPLE", "secret", token)
+        ours = sign_headers("POST", url, headers, body, credentials=creds, region="us-east-1", now=now)
+        sent = {**headers, "X-Amz-Content-SHA256": ours["X-Amz-Content-SHA256"]}
+        req = AWSRequest(method="POST", url=url, headers=sent, data=body)
+        with mock.patch.object(botocore.auth, "get_current_datetime", return_value=now.replace(tzinfo=None)):
+            SigV4Auth(Credentials("AKIDEXAMPLE", "secret", token), "bedrock", "us-east-1").add_auth(req)
+        assert ours["Authorization"] == req.headers["Authorization"]
+        assert ours.get("X-Amz-Security-Token") == token

@@ -159,3 +159,20 @@ def test_the_recordings_include_a_streamed_tool_call() -> None:
     if not found:
         pytest.skip("../shared/bedrock-recordings is absent")
     assert any(oracle(reads(load_recording(p)))["tools"] for p in found)
+
+
+@pytest.mark.parametrize("path", RECORDED)
+def test_fused_text_path_gives_what_the_parser_gives(path: Path) -> None:
+    """``StreamCore``'s fused path for ``contentBlockDelta`` (text straight to a ``TextChunk``)
+    yields the same chunks and the same ``Response`` as the parser's general ``feed``."""
+    recording = load_recording(path)
+    results = []
+    for fused in (True, False):
+        core = StreamCore(prepared_for(recording))
+        if not fused:
+            core._fast_event = None  # every event through ConverseStreamParser.feed
+        chunks = [c for data in reads(recording) for c in core.feed(data)]
+        chunks += core.close()
+        results.append((chunks, core.response()))
+    assert results[0] == results[1]
+    assert any(isinstance(c, reqbed.TextChunk) for c in results[0][0]) or not results[0][1].text
