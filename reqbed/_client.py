@@ -27,7 +27,6 @@ from ._aws.clock import SYSTEM_CLOCK, Clock, endpoint_of
 from ._aws.credentials_types import Auth
 from ._fallback import Target, call_flow
 from ._flow import Action, Finish, Read, Send, drive_async, drive_sync
-from ._lazy_trio import load_httpcore
 from ._network_guard import guard_async_transport, guard_transport
 from ._operation import GenerateObject, GenerateText, Operation, StreamObject, StreamText
 from ._pipeline import Prepared, relocate, sign_for
@@ -143,7 +142,6 @@ class Client:
             if self._closed:
                 raise RuntimeError("this reqbed.Client is closed")
             if self._sync is None:
-                load_httpcore()  # without trio (cold start); see _lazy_trio
                 inner = self._transport or guard_transport(httpx.HTTPTransport(limits=self._limits))
                 self._sync = SigningTransport(inner)
             return self._sync
@@ -156,7 +154,6 @@ class Client:
             pool = self._async.get(key)
             if pool is not None:
                 return pool.transport
-            load_httpcore()
             inner = self._async_transport or guard_async_transport(httpx.AsyncHTTPTransport(limits=self._limits))
             pool = _LoopPool(AsyncSigningTransport(inner))
             self._async[key] = pool
