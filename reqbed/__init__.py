@@ -14,7 +14,6 @@ import warnings as _warnings
 
 from ._aws.credentials_types import AwsCredentials, BearerToken
 from ._aws.keystore import clear_keys, get_key, put_key
-from ._aws.mint_key import abedrock_api_key, bedrock_api_key
 from ._embed.result import Embeddings
 from ._errors import (
     AccessDeniedError,
@@ -38,7 +37,6 @@ from ._errors import (
     ValidationError,
 )
 from ._model_spec import ModelSpec, parse_model_spec
-from ._object.result import ObjectResponse, ObjectStreamResponse
 from ._options import ChatOptions, ProviderOptions
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
@@ -68,9 +66,11 @@ if _typing.TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
 
     from . import models
+    from ._aws.mint_key import abedrock_api_key, bedrock_api_key
     from ._catalog._cost import UsageTotals
     from ._catalog._types import Cost
     from ._client import Client
+    from ._object.result import ObjectResponse, ObjectStreamResponse
     from ._stream import AsyncStreamResponse, StreamResponse
 
 __all__ = [
@@ -184,6 +184,11 @@ _LAZY_MODULES = {
     "AsyncStreamResponse": "_stream",
     "Cost": "_catalog._types",
     "UsageTotals": "_catalog._cost",
+    # loaded on first use so that `import reqbed` (and the `reqbed` command's start-up) stays light
+    "bedrock_api_key": "_aws.mint_key",
+    "abedrock_api_key": "_aws.mint_key",
+    "ObjectResponse": "_object.result",
+    "ObjectStreamResponse": "_object.result",
 }
 #: Old names still importable, with a DeprecationWarning, and kept out of ``__all__``.
 _DEPRECATED = {

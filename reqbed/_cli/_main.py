@@ -1,0 +1,154 @@
+"""The ``reqbed`` parser and dispatch. Exit codes: 0 ok, 1 the call failed, 2 bad usage, 130 Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from ._output import Out
+
+__all__ = ["build_parser", "fix_for", "main"]
+
+#: How to fix each error, by reqbed error class name (the first in the error's MRO that is listed).
+_FIXES = {
+    "CredentialsError": "set AWS_PROFILE or AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, `aws sso login`, or --profile",
+    "AuthenticationError": "the credentials were refused: check them or get fresh ones (`aws sso login`)",
+    "AccessDeniedError": "enable this model in the Bedrock console (Model access) for this region and account",
+    "ResourceNotFoundError": "the model is not served there: see `reqbed models list --region REGION`",
+    "ThrottlingError": "Bedrock is throttling this account: wait and retry, or ask for a higher quota",
+    "ModelNotReadyError": "the model is starting: retry in a few seconds",
+    "ServiceUnavailableError": "Bedrock is unavailable right now: retry shortly",
+    "ServerError": "Bedrock failed: retry shortly",
+    "APIConnectionError": "check the network, --region and --endpoint-url",
+    "RequestTimeoutError": "the call took too long: retry, or ask for fewer tokens",
+    "BadRequestError": "Bedrock refused the request as sent: check the model's options (`reqbed models show MODEL`)",
+    "ValidationError": "see `reqbed --help` and `reqbed models find TEXT`",
+}
+
+
+def fix_for(error: BaseException) -> str | None:
+    for cls in type(error).__mro__:
+        fix = _FIXES.get(cls.__name__)
+        if fix is not None:
+            return fix
+    return None
+
+
+def _connection(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where and as whom (override the environment, as provider_options do)")
+    g.add_argument("--region", help="AWS region (default: AWS_REGION, the profile's, us-east-1)")
+    g.add_argument("--profile", help="a named profile of ~/.aws/config")
+    g.add_argument("--endpoint-url", help="another Bedrock runtime endpoint (a VPC endpoint, the emulator)")
+
+
+def _chat_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--system", help="a system prompt")
+    p.add_argument("--max-tokens", type=int, help="the most tokens to generate")
+    p.add_argument("--temperature", type=float)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="reqbed", description="Try Amazon Bedrock models from the terminal (reqbed's command line)."
+    )
+    parser.add_argument("--version", action="version", version=f"reqbed {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    models = sub.add_parser("models", help="the model catalog: list, find, show")
+    msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    ls = msub.add_parser("list", help="list catalog models")
+    ls.add_argument("--provider", help="anthropic, amazon, meta, mistral, cohere, openai, ...")
+    ls.add_argument("--region", help="only models reachable from this region")
+    ls.add_argument("--capability", help="tools, images, documents, caching, thinking, embeddings, count_tokens, ...")
+    ls.add_argument("--json", action="store_true", help="JSON output")
+    find = msub.add_parser("find", help="models whose id, name or alias matches TEXT")
+    find.add_argument("text")
+    find.add_argument("--json", action="store_true", help="JSON output")
+    show = msub.add_parser("show", help="one model's facts, capabilities, regions and prices")
+    show.add_argument("id", help="an id, alias, inference-profile id or ARN")
+    show.add_argument("--json", action="store_true", help="JSON output")
+
+    chat = sub.add_parser("chat", help="chat with a model (streams; no PROMPT: an interactive session)")
+    chat.add_argument("model", help="an alias (nova-pro) or id, with or without bedrock:")
+    chat.add_argument("prompt", nargs="?")
+    _chat_flags(chat)
+    chat.add_argument("--json", action="store_true", help="no streaming: print the answer as JSON")
+    _connection(chat)
+
+    obj = sub.add_parser("object", help="a JSON object matching a JSON Schema")
+    obj.add_argument("model")
+    obj.add_argument("prompt")
+    obj.add_argument("--schema", required=True, help="a JSON Schema file")
+    _chat_flags(obj)
+    obj.add_argument("--json", action="store_true", help="the object with usage and cost as JSON")
+    _connection(obj)
+
+    emb = sub.add_parser("embed", help="embed texts")
+    emb.add_argument("model")
+    emb.add_argument("text", nargs="+")
+    emb.add_argument("--dimensions", type=int, help="output size (models that take one)")
+    emb.add_argument("--json", action="store_true", help="the vectors as JSON")
+    _connection(emb)
+
+    ct = sub.add_parser("count-tokens", help="count a prompt's input tokens (Bedrock CountTokens)")
+    ct.add_argument("model")
+    ct.add_argument("prompt")
+    _chat_flags(ct)
+    ct.add_argument("--estimate", action="store_true", help="estimate locally where CountTokens does not serve")
+    ct.add_argument("--json", action="store_true", help="JSON output")
+    _connection(ct)
+
+    key = sub.add_parser("key", help="mint a short-term Bedrock API key from the current AWS credentials")
+    key.add_argument("--region", help="the region the key is for")
+    key.add_argument("--profile", help="a named profile of ~/.aws/config")
+    key.add_argument("--expires-in", type=int, default=43200, help="seconds (at most 43200, 12 hours)")
+    key.add_argument("--json", action="store_true", help="JSON output")
+
+    emu = sub.add_parser("emulator", help="run the local Bedrock emulator (for trying reqbed without AWS)")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    return parser
+
+
+def _runner(args: argparse.Namespace) -> Callable[[argparse.Namespace, Out], int]:
+    if args.command == "models":
+        from ._models import run_models
+
+        return run_models
+    from . import _calls
+
+    return {
+        "chat": _calls.run_chat,
+        "object": _calls.run_object,
+        "embed": _calls.run_embed,
+        "count-tokens": _calls.run_count_tokens,
+        "key": _calls.run_key,
+        "emulator": _calls.run_emulator,
+    }[args.command]
+
+
+def main(argv: Sequence[str] | None = None, out: Out | None = None) -> int:
+    """Run ``reqbed`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    out = out or Out()
+    args = build_parser().parse_args(argv)
+    from .._errors import ReqbedError
+
+    try:
+        return _runner(args)(args, out)
+    except ReqbedError as e:
+        out.error(str(e), fix_for(e))
+        return 1
+    except KeyboardInterrupt:
+        out.line()
+        return 130
+    except BrokenPipeError:  # `reqbed models list | head`
+        sys.stderr.close()
+        return 0
+
+
+def entry() -> None:
+    """The console script."""
+    sys.exit(main())
