@@ -14,12 +14,10 @@ __all__ = ["run_models"]
 
 
 def _price(m: ModelInfo, region: str | None) -> str:
-    scope = "regional"
-    p = m.prices.for_call(scope, region) or m.prices.for_call("global", region)
+    p = m.prices.for_call("regional", region) or m.prices.for_call("global", region)
     if p is None:
         return "-"
-    out = f"${p.input}" if p.output is None else f"${p.input}/${p.output}"
-    return out
+    return f"${p.input}" if p.output is None else f"${p.input}/${p.output}"
 
 
 def _rows(models: list[ModelInfo], region: str | None) -> list[list[str]]:
