@@ -8,6 +8,7 @@
 This module is a thin facade: everything lives in private modules and is re-exported here.
 """
 
+import os as _os
 import threading as _threading
 import typing as _typing
 import warnings as _warnings
@@ -65,7 +66,7 @@ from ._version import __version__
 if _typing.TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
 
-    from . import models
+    from . import models, telemetry
     from ._aws.mint_key import abedrock_api_key, bedrock_api_key
     from ._catalog._cost import UsageTotals
     from ._catalog._types import Cost
@@ -138,6 +139,7 @@ __all__ = [
     "parse_model_spec",
     "put_key",
     "stream_text",
+    "telemetry",
 ]
 
 _default_lock = _threading.Lock()
@@ -211,10 +213,10 @@ def __getattr__(name: str) -> _typing.Any:
             f"reqbed.{name} is deprecated (it shadowed the builtin); use reqbed.{new}", DeprecationWarning, stacklevel=2
         )
         return value
-    if name == "models":  # the model catalog loads on first use too
+    if name in ("models", "telemetry"):  # the model catalog and the OpenTelemetry switch load on first use too
         import importlib
 
-        return importlib.import_module(".models", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'reqbed' has no attribute {name!r}")
 
 
@@ -246,6 +248,11 @@ def _public_module(value: _typing.Any) -> None:
         value.__annotations__ = resolved
     value.__module__ = __name__
 
+
+if _os.environ.get("REQBED_OTEL", "").strip().lower() in ("1", "true", "yes"):  # docs/observability.md
+    from . import telemetry as _telemetry
+
+    _telemetry._enable_from_env()
 
 for _name in __all__:
     _value = globals().get(_name)
