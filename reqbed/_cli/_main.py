@@ -49,7 +49,7 @@ def _chat_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .._version import __version__
+    from reqbed import __version__
 
     parser = argparse.ArgumentParser(
         prog="reqbed", description="Try Amazon Bedrock models from the terminal (reqbed's command line)."
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None, out: Out | None = None) -> int:
     """Run ``reqbed`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     out = out or Out()
     args = build_parser().parse_args(argv)
-    from .._errors import ReqbedError
+    from reqbed import ReqbedError
 
     try:
         return _runner(args)(args, out)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ._output import Out
 
 if TYPE_CHECKING:
-    from ..models import ModelInfo
+    from reqbed.models import ModelInfo
 
 __all__ = ["run_models"]
 
