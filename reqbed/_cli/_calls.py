@@ -40,8 +40,8 @@ def chat_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def model_spec(model: str) -> str:
-    """``"nova-pro"`` and ``"bedrock:nova-pro"`` alike: the CLI takes the ``bedrock:`` prefix as given."""
-    return model if ":" in model.split(".", 1)[0] else f"bedrock:{model}"
+    """``"nova-pro"`` and ``"bedrock:nova-pro"`` alike (ids and ARNs too): the ``bedrock:`` prefix is optional."""
+    return model if model.startswith("bedrock:") else f"bedrock:{model}"
 
 
 def _usage_line(response: reqbed.Response) -> str:
@@ -117,6 +117,12 @@ def _interactive(out: Out, model: str, opts: dict[str, Any]) -> int:
         history.append(reqbed.Message(role="user", content=line))
         try:
             response = _stream_turn(out, model, list(history), opts)
+        except reqbed.ReqbedError as e:  # say so, and let the user try again
+            from ._main import fix_for
+
+            history.pop()
+            out.error(str(e), fix_for(e))
+            continue
         except BaseException:
             history.pop()
             raise

@@ -104,3 +104,20 @@ def test_one_shot_on_a_terminal_streams(emulator: Emulator) -> None:
     term.expect("You said: stream me")
     term.expect("$")
     assert term.close() == 0
+
+
+def test_an_error_ends_the_turn_not_the_session(emulator: Emulator) -> None:
+    emulator.inject("validation", 1, match="refuse this turn")
+    term = Terminal(["chat", "nova-lite"], cli_env(emulator, NO_COLOR="1"))
+    term.expect("you> ")
+    term.type("refuse this turn\n")
+    term.expect("reqbed: error: ValidationException")
+    term.expect("you> ")
+    term.type("then this one\n")
+    term.expect("You said: then this one")
+    term.expect("you> ")
+    term.type("\n")  # an empty line ends the session
+    term.expect("session: ")
+    assert term.close() == 0
+    turns = [r for r in emulator.requests if r["path"].endswith("/converse-stream")]
+    assert "refuse this turn" not in turns[-1]["body"].decode()  # the failed turn left the history
