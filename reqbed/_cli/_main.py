@@ -48,16 +48,7 @@ def _chat_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from reqbed import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="reqbed", description="Try Amazon Bedrock models from the terminal (reqbed's command line)."
-    )
-    parser.add_argument("--version", action="version", version=f"reqbed {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    models = sub.add_parser("models", help="the model catalog: list, find, show")
+def _models(models: argparse.ArgumentParser) -> None:
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     ls = msub.add_parser("list", help="list catalog models")
     ls.add_argument("--provider", help="anthropic, amazon, meta, mistral, cohere, openai, ...")
@@ -71,14 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id", help="an id, alias, inference-profile id or ARN")
     show.add_argument("--json", action="store_true", help="JSON output")
 
-    chat = sub.add_parser("chat", help="chat with a model (streams; no PROMPT: an interactive session)")
+
+def _chat(chat: argparse.ArgumentParser) -> None:
     chat.add_argument("model", help="an alias (nova-pro) or id, with or without bedrock:")
     chat.add_argument("prompt", nargs="?")
     _chat_flags(chat)
     chat.add_argument("--json", action="store_true", help="no streaming: print the answer as JSON")
     _connection(chat)
 
-    obj = sub.add_parser("object", help="a JSON object matching a JSON Schema")
+
+def _object(obj: argparse.ArgumentParser) -> None:
     obj.add_argument("model")
     obj.add_argument("prompt")
     obj.add_argument("--schema", required=True, help="a JSON Schema file")
@@ -86,14 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     obj.add_argument("--json", action="store_true", help="the object with usage and cost as JSON")
     _connection(obj)
 
-    emb = sub.add_parser("embed", help="embed texts")
+
+def _embed(emb: argparse.ArgumentParser) -> None:
     emb.add_argument("model")
     emb.add_argument("text", nargs="+")
     emb.add_argument("--dimensions", type=int, help="output size (models that take one)")
     emb.add_argument("--json", action="store_true", help="the vectors as JSON")
     _connection(emb)
 
-    ct = sub.add_parser("count-tokens", help="count a prompt's input tokens (Bedrock CountTokens)")
+
+def _count_tokens(ct: argparse.ArgumentParser) -> None:
     ct.add_argument("model")
     ct.add_argument("prompt")
     _chat_flags(ct)
@@ -101,15 +96,47 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--json", action="store_true", help="JSON output")
     _connection(ct)
 
-    key = sub.add_parser("key", help="mint a short-term Bedrock API key from the current AWS credentials")
+
+def _key(key: argparse.ArgumentParser) -> None:
     key.add_argument("--region", help="the region the key is for")
     key.add_argument("--profile", help="a named profile of ~/.aws/config")
     key.add_argument("--expires-in", type=int, default=43200, help="seconds (at most 43200, 12 hours)")
     key.add_argument("--json", action="store_true", help="JSON output")
 
-    emu = sub.add_parser("emulator", help="run the local Bedrock emulator (for trying reqbed without AWS)")
+
+def _emulator(emu: argparse.ArgumentParser) -> None:
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+
+
+#: Each subcommand: its help line and what adds its arguments.
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "models": ("the model catalog: list, find, show", _models),
+    "chat": ("chat with a model (streams; no PROMPT: an interactive session)", _chat),
+    "object": ("a JSON object matching a JSON Schema", _object),
+    "embed": ("embed texts", _embed),
+    "count-tokens": ("count a prompt's input tokens (Bedrock CountTokens)", _count_tokens),
+    "key": ("mint a short-term Bedrock API key from the current AWS credentials", _key),
+    "emulator": ("run the local Bedrock emulator (for trying reqbed without AWS)", _emulator),
+}
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser. With ``argv``, only the subcommand it names gets its arguments (argparse's
+    ``add_argument`` is slow enough to matter to ``reqbed models list``'s start-up)."""
+    from reqbed import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="reqbed", description="Try Amazon Bedrock models from the terminal (reqbed's command line)."
+    )
+    parser.add_argument("--version", action="version", version=f"reqbed {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    first = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    only = first if first in _COMMANDS else None
+    for name, (help_text, populate) in _COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        if only is None or name == only:
+            populate(p)
     return parser
 
 
@@ -133,7 +160,8 @@ def _runner(args: argparse.Namespace) -> Callable[[argparse.Namespace, Out], int
 def main(argv: Sequence[str] | None = None, out: Out | None = None) -> int:
     """Run ``reqbed`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     out = out or Out()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     from reqbed import ReqbedError
 
     try:

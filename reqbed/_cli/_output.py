@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -42,6 +41,8 @@ class Out:
         print(self.paint(text, "31", self.err), file=self.err, flush=True)
 
     def json(self, value: Any) -> None:
+        import json
+
         print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False), file=self.out, flush=True)
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -26,5 +26,7 @@ def test_the_doc_has_every_subcommand() -> None:
 
 @pytest.mark.parametrize("line", LINES)
 def test_doc_command_parses(line: str) -> None:
-    args = build_parser().parse_args(shlex.split(line)[1:])
-    assert args.command == shlex.split(line)[1]
+    argv = shlex.split(line)[1:]
+    args = build_parser().parse_args(argv)
+    assert args.command == argv[0]
+    assert build_parser(argv).parse_args(argv) == args  # the start-up parser: only that subcommand built
