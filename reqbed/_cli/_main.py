@@ -122,8 +122,8 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser. With ``argv``, only the subcommand it names gets its arguments (argparse's
-    ``add_argument`` is slow enough to matter to ``reqbed models list``'s start-up)."""
+    """The parser. With ``argv`` naming a subcommand, only that subcommand is built: each argparse
+    parser costs file-system look-ups (gettext), enough to matter to ``reqbed models list``'s start-up."""
     from reqbed import __version__
 
     parser = argparse.ArgumentParser(
@@ -134,9 +134,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     first = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     only = first if first in _COMMANDS else None
     for name, (help_text, populate) in _COMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
-        if only is None or name == only:
-            populate(p)
+        if only is None or name == only:  # each parser costs gettext look-ups: build only the one needed
+            populate(sub.add_parser(name, help=help_text))
     return parser
 
 
