@@ -11,7 +11,7 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from ._output import Out
+from ._output import Out, fix_for
 
 if TYPE_CHECKING:
     import reqbed
@@ -118,8 +118,6 @@ def _interactive(out: Out, model: str, opts: dict[str, Any]) -> int:
         try:
             response = _stream_turn(out, model, list(history), opts)
         except reqbed.ReqbedError as e:  # say so, and let the user try again
-            from ._main import fix_for
-
             history.pop()
             out.error(str(e), fix_for(e))
             continue

@@ -6,33 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from ._output import Out
+from ._output import Out, fix_for
 
-__all__ = ["build_parser", "fix_for", "main"]
-
-#: How to fix each error, by reqbed error class name (the first in the error's MRO that is listed).
-_FIXES = {
-    "CredentialsError": "set AWS_PROFILE or AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, `aws sso login`, or --profile",
-    "AuthenticationError": "the credentials were refused: check them or get fresh ones (`aws sso login`)",
-    "AccessDeniedError": "enable this model in the Bedrock console (Model access) for this region and account",
-    "ResourceNotFoundError": "the model is not served there: see `reqbed models list --region REGION`",
-    "ThrottlingError": "Bedrock is throttling this account: wait and retry, or ask for a higher quota",
-    "ModelNotReadyError": "the model is starting: retry in a few seconds",
-    "ServiceUnavailableError": "Bedrock is unavailable right now: retry shortly",
-    "ServerError": "Bedrock failed: retry shortly",
-    "APIConnectionError": "check the network, --region and --endpoint-url",
-    "RequestTimeoutError": "the call took too long: retry, or ask for fewer tokens",
-    "BadRequestError": "Bedrock refused the request as sent: check the model's options (`reqbed models show MODEL`)",
-    "ValidationError": "see `reqbed --help` and `reqbed models find TEXT`",
-}
-
-
-def fix_for(error: BaseException) -> str | None:
-    for cls in type(error).__mro__:
-        fix = _FIXES.get(cls.__name__)
-        if fix is not None:
-            return fix
-    return None
+__all__ = ["build_parser", "main"]
 
 
 def _connection(p: argparse.ArgumentParser) -> None:
