@@ -8,13 +8,13 @@
 This module is a thin facade: everything lives in private modules and is re-exported here.
 """
 
+import os as _os
 import threading as _threading
 import typing as _typing
 import warnings as _warnings
 
 from ._aws.credentials_types import AwsCredentials, BearerToken
 from ._aws.keystore import clear_keys, get_key, put_key
-from ._aws.mint_key import abedrock_api_key, bedrock_api_key
 from ._embed.result import Embeddings
 from ._errors import (
     AccessDeniedError,
@@ -38,7 +38,6 @@ from ._errors import (
     ValidationError,
 )
 from ._model_spec import ModelSpec, parse_model_spec
-from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
 from ._options import ChatOptions, EmbedOptions, ObjectOptions, ProviderOptions
 from ._options import EmbedInputs as _EmbedInputs
 from ._options import Prompt as _Prompt
@@ -77,10 +76,12 @@ from ._version import __version__
 if _typing.TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
 
-    from . import models
+    from . import models, telemetry
+    from ._aws.mint_key import abedrock_api_key, bedrock_api_key
     from ._catalog._cost import UsageTotals
     from ._catalog._types import Cost
     from ._client import Client
+    from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
     from ._options import CountTokensOptions
     from ._stream import AsyncStreamResponse, StreamResponse
 
@@ -169,6 +170,7 @@ __all__ = [
     "put_key",
     "stream_object",
     "stream_text",
+    "telemetry",
 ]
 
 _default_lock = _threading.Lock()
@@ -302,6 +304,12 @@ _LAZY_MODULES = {
     "AsyncStreamResponse": "_stream",
     "Cost": "_catalog._types",
     "UsageTotals": "_catalog._cost",
+    # loaded on first use so that `import reqbed` (and the `reqbed` command's start-up) stays light
+    "bedrock_api_key": "_aws.mint_key",
+    "abedrock_api_key": "_aws.mint_key",
+    "ObjectResponse": "_object.result",
+    "ObjectStreamResponse": "_object.result",
+    "AsyncObjectStreamResponse": "_object.result",
 }
 #: Old names still importable, with a DeprecationWarning, and kept out of ``__all__``.
 _DEPRECATED = {
@@ -324,10 +332,10 @@ def __getattr__(name: str) -> _typing.Any:
             f"reqbed.{name} is deprecated (it shadowed the builtin); use reqbed.{new}", DeprecationWarning, stacklevel=2
         )
         return value
-    if name == "models":  # the model catalog loads on first use too
+    if name in ("models", "telemetry"):  # the model catalog and the OpenTelemetry switch load on first use too
         import importlib
 
-        return importlib.import_module(".models", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'reqbed' has no attribute {name!r}")
 
 
@@ -359,6 +367,11 @@ def _public_module(value: _typing.Any) -> None:
         value.__annotations__ = resolved
     value.__module__ = __name__
 
+
+if _os.environ.get("REQBED_OTEL", "").strip().lower() in ("1", "true", "yes"):  # docs/observability.md
+    from . import telemetry as _telemetry
+
+    _telemetry._enable_from_env()
 
 for _name in __all__:
     _value = globals().get(_name)

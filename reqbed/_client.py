@@ -27,6 +27,7 @@ from ._aws.clock import SYSTEM_CLOCK, Clock, endpoint_of
 from ._aws.credentials_types import Auth
 from ._fallback import Target, call_flow
 from ._flow import Action, Finish, Read, Send, drive_async, drive_sync
+from ._hooks import CALL_WATCHERS, finish_call, start_call
 from ._network_guard import guard_async_transport, guard_transport
 from ._operation import GenerateObject, GenerateText, Operation, StreamObject, StreamText
 from ._pipeline import Prepared, relocate, sign_for
@@ -241,7 +242,16 @@ class Client:
                 finally:
                     action.response.close()
 
-        result: R = drive_sync(flow, perform)
+        if not CALL_WATCHERS:
+            result: R = drive_sync(flow, perform)
+            return result
+        watches = start_call(op, targets)  # reqbed.telemetry, when enabled (_hooks)
+        try:
+            result = drive_sync(flow, perform)
+        except BaseException as e:
+            finish_call(watches, None, e)
+            raise
+        finish_call(watches, result, None)
         return result
 
     async def _acall(self, op: Operation[Any, AR]) -> AR:
@@ -262,7 +272,16 @@ class Client:
                 finally:
                     await action.response.aclose()
 
-        result: AR = await drive_async(flow, perform, deadline)
+        if not CALL_WATCHERS:
+            result: AR = await drive_async(flow, perform, deadline)
+            return result
+        watches = start_call(op, targets)
+        try:
+            result = await drive_async(flow, perform, deadline)
+        except BaseException as e:
+            finish_call(watches, None, e)
+            raise
+        finish_call(watches, result, None)
         return result
 
     # -- steps 6-8 ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
@@ -217,6 +217,29 @@ class _StreamState:
         self._pending: deque[Chunk] = deque()
         self._done = False
         self._closed = False
+        self._watchers: list[Callable[[Response | None, BaseException | None], None]] | None = None
+
+    def _on_end(self, watcher: Callable[[Response | None, BaseException | None], None]) -> None:
+        """Call ``watcher(response, error)`` once when the stream ends (``_hooks.finish_call``): the final
+        ``Response``, or the error that broke it, or (None, None) when it is closed before its end."""
+        if self._watchers is None:
+            self._watchers = []
+        self._watchers.append(watcher)
+        if self._done and self._core.failed is None:
+            self._report(None)
+
+    def _report(self, error: BaseException | None) -> None:
+        watchers, self._watchers = self._watchers, None
+        if not watchers:
+            return
+        response = None
+        if error is None and self._done:
+            if self._core.failed is not None:
+                error = self._core.failed
+            else:
+                response = self._core.response()
+        for watcher in watchers:
+            watcher(response, error)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._prepared.request.spec.spec!r}, done={self._done})"
@@ -232,6 +255,8 @@ class _StreamState:
         if data is None:
             self._pending.extend(self._core.close())
             self._done = True
+            if self._watchers:
+                self._report(None)
             return True
         self._pending.extend(self._core.feed(data))
         return False
@@ -293,7 +318,9 @@ class StreamResponse(_StreamState):
                 raise
             if self._after_read(data):
                 self.close()
-        except BaseException:
+        except BaseException as e:
+            if self._watchers:
+                self._report(e)
             self.close()
             raise
 
@@ -317,6 +344,8 @@ class StreamResponse(_StreamState):
 
     def close(self) -> None:
         """Release the connection. Safe to call more than once."""
+        if self._watchers:
+            self._report(None)  # closed before its end
         if not self._closed:
             self._closed = True
             bytes_iter, self._bytes = self._bytes, None
@@ -397,7 +426,9 @@ class AsyncStreamResponse(_StreamState):
                     data = None
             if self._after_read(data):
                 await self.aclose()
-        except BaseException:
+        except BaseException as e:
+            if self._watchers:
+                self._report(e)
             await self.aclose()  # shielded: completes even inside a cancelled scope
             raise
 
@@ -419,6 +450,8 @@ class AsyncStreamResponse(_StreamState):
     async def aclose(self) -> None:
         """Release the connection. Safe to call more than once; completes even inside a cancelled
         scope (a half-closed connection would stay checked out of the pool)."""
+        if self._watchers:
+            self._report(None)  # closed before its end
         if not self._closed:
             import anyio
 

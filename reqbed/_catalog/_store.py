@@ -20,10 +20,10 @@ Alias resolution, worked (``resolve_alias(spec, region)`` returns the spec to ca
 from __future__ import annotations
 
 import builtins
+import os
 import re
 import threading
 from collections.abc import Callable
-from importlib import resources
 
 import msgspec
 
@@ -108,9 +108,22 @@ def catalog() -> Catalog:
     if _catalog is None:
         with _lock:
             if _catalog is None:
-                raw = resources.files(__package__).joinpath("catalog.json").read_bytes()
+                raw = _read_catalog_file()
                 _catalog = Catalog(msgspec.json.decode(raw, type=_CatalogFile))
     return _catalog
+
+
+def _read_catalog_file() -> bytes:
+    """``catalog.json`` beside this module; through ``importlib.resources`` only when the package is not
+    on disk (a zip): that import costs more than reading the file (``reqbed models list``'s start-up)."""
+    path = os.path.join(os.path.dirname(__file__), "catalog.json")
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:  # pragma: no cover - zipimport
+        from importlib import resources
+
+        return resources.files(__package__).joinpath("catalog.json").read_bytes()
 
 
 def _strip_provider(spec: str) -> str:
