@@ -41,6 +41,7 @@ from ._transport import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._bulk._result import MapResult, MapStats
     from ._stream import AsyncStreamResponse, StreamResponse
     from ._types import Message, Response
 
@@ -340,3 +341,31 @@ class Client:
     ) -> AsyncStreamResponse:
         """Async ``stream_text``: an async iterable and async context manager."""
         return await self._acall(StreamText(model, prompt, opts))
+
+    # -- bulk (``_bulk``; docs/bulk.md) ----------------------------------------------------------------
+
+    def map(self, model: str, prompts: Any, **kwargs: Any) -> MapResult[Any]:
+        """Call ``model`` once per prompt, adaptively concurrent; results in input order (``reqbed.map``)."""
+        from ._bulk._map import map_sync
+
+        return map_sync(self, model, prompts, **kwargs)
+
+    async def amap(self, model: str, prompts: Any, **kwargs: Any) -> MapResult[Any]:
+        """Async ``map`` (asyncio or trio)."""
+        from ._bulk._map import amap
+
+        return await amap(self, model, prompts, **kwargs)
+
+    def map_jsonl(self, model: str, in_path: Any, out_path: Any, **kwargs: Any) -> MapStats:
+        """``map`` from a JSONL file to a JSONL file, resumable (``reqbed.map_jsonl``)."""
+        from ._bulk._jsonl import amap_jsonl
+        from ._bulk._map import run_sync
+
+        stats: MapStats = run_sync(lambda: amap_jsonl(self, model, in_path, out_path, **kwargs))
+        return stats
+
+    async def amap_jsonl(self, model: str, in_path: Any, out_path: Any, **kwargs: Any) -> MapStats:
+        """Async ``map_jsonl`` (asyncio or trio)."""
+        from ._bulk._jsonl import amap_jsonl
+
+        return await amap_jsonl(self, model, in_path, out_path, **kwargs)
