@@ -77,3 +77,11 @@ def fuzz(session: nox.Session) -> None:
         *session.posargs,
         env={"REQBED_FUZZ_INPUTS": "1000000", "REQBED_FUZZ_EXAMPLES": "2000"},
     )
+
+
+@nox.session
+def bulk(session: nox.Session) -> None:
+    """``reqbed.map`` at full size against the local emulator: 10,000 prompts, 5 % throttled, concurrency
+    64 (the default suite runs the same test with 1,000)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-q", "tests/bulk", *session.posargs, env={"REQBED_BULK_ROWS": "10000"})

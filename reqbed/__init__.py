@@ -65,6 +65,8 @@ from ._types import (
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from os import PathLike
+
     from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
 
     from . import models
@@ -75,6 +77,8 @@ if _typing.TYPE_CHECKING:
     from ._catalog._types import Cost
     from ._client import Client
     from ._stream import AsyncStreamResponse, StreamResponse
+
+    _PathLike = str | PathLike[str]
 
 __all__ = [
     "APIConnectionError",
@@ -240,13 +244,13 @@ async def amap(
     )
 
 
-def map_jsonl(model: str, in_path: str, out_path: str, **kwargs: _typing.Any) -> "MapStats":
+def map_jsonl(model: str, in_path: "_PathLike", out_path: "_PathLike", **kwargs: _typing.Any) -> "MapStats":
     """``map`` from a JSONL file (``{"id": ..., "prompt": ...}`` a line) to a JSONL file, one row per call
     as it completes; rerunning skips the ids already written (docs/bulk.md: options, durability)."""
     return default_client().map_jsonl(model, in_path, out_path, **kwargs)
 
 
-async def amap_jsonl(model: str, in_path: str, out_path: str, **kwargs: _typing.Any) -> "MapStats":
+async def amap_jsonl(model: str, in_path: "_PathLike", out_path: "_PathLike", **kwargs: _typing.Any) -> "MapStats":
     """Async ``map_jsonl`` (asyncio or trio)."""
     return await default_client().amap_jsonl(model, in_path, out_path, **kwargs)
 

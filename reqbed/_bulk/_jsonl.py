@@ -22,17 +22,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import msgspec
 
 from .._errors import ReqbedError, ValidationError
 from .._types import Response
-from ._map import Progress, _check, run, verb
+from ._map import Caller, Progress, _check, run, verb
 from ._result import MapStats
-
-if TYPE_CHECKING:
-    from .._client import Client
 
 __all__ = ["amap_jsonl", "read_done", "read_input", "row_of"]
 
@@ -133,7 +130,7 @@ class _Writer:
 
 
 async def amap_jsonl(
-    client: Client,
+    client: Caller,
     model: str,
     in_path: str | os.PathLike[str],
     out_path: str | os.PathLike[str],

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import anyio
 
@@ -30,15 +30,19 @@ from .._hooks import OBSERVERS, AttemptEnded, AttemptStarted, Event, RetryDecisi
 from ._aimd import Aimd
 from ._result import MapProgress, MapResult, MapStats
 
-if TYPE_CHECKING:
-    from .._client import Client
-
-__all__ = ["Operation", "Progress", "amap", "map_sync", "run", "run_sync", "verb"]
+__all__ = ["Caller", "Operation", "Progress", "amap", "map_sync", "run", "run_sync", "verb"]
 
 Operation = Literal["text", "object", "embed"]
 Progress = Callable[[MapProgress], None]
 Call = Callable[[Any], Awaitable[Any]]
 Sink = Callable[[Any, Any], None]
+
+
+class Caller(Protocol):
+    """What the runner needs of a ``Client`` (named by a Protocol: ``_client`` imports this module)."""
+
+    async def agenerate_text(self, model: str, prompt: Any, **opts: Any) -> Any: ...
+
 
 _RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("reqbed_map_run", default=None)
 _TICKET: contextvars.ContextVar[int] = contextvars.ContextVar("reqbed_map_ticket", default=0)
@@ -77,7 +81,7 @@ def _check(concurrency: object, return_exceptions: object, operation: object) ->
         raise ValidationError(f"operation must be 'text', 'object' or 'embed', got {operation!r}")
 
 
-def verb(client: Client, model: str, operation: str, opts: dict[str, Any]) -> Call:
+def verb(client: Caller, model: str, operation: str, opts: dict[str, Any]) -> Call:
     """The async call each input goes through."""
     if operation == "text":
         return functools.partial(_text, client, model, opts)
@@ -96,7 +100,7 @@ def verb(client: Client, model: str, operation: str, opts: dict[str, Any]) -> Ca
     return lambda prompt: embed(model, prompt, **opts)
 
 
-async def _text(client: Client, model: str, opts: dict[str, Any], prompt: Any) -> Any:
+async def _text(client: Caller, model: str, opts: dict[str, Any], prompt: Any) -> Any:
     return await client.agenerate_text(model, prompt, **opts)
 
 
@@ -258,7 +262,7 @@ def _counted(prompts: Iterable[Any]) -> tuple[list[Any], int]:
 
 
 async def amap(
-    client: Client,
+    client: Caller,
     model: str,
     prompts: Iterable[Any],
     *,
@@ -289,7 +293,7 @@ async def amap(
     return MapResult(results, stats)
 
 
-def map_sync(client: Client, model: str, prompts: Iterable[Any], **kwargs: Any) -> MapResult[Any]:
+def map_sync(client: Caller, model: str, prompts: Iterable[Any], **kwargs: Any) -> MapResult[Any]:
     """``Client.map``: ``amap`` on an event loop in a helper thread."""
     _check(kwargs.get("concurrency", 16), kwargs.get("return_exceptions", True), kwargs.get("operation", "text"))
     result: MapResult[Any] = run_sync(functools.partial(amap, client, model, prompts, **kwargs))
