@@ -34,6 +34,7 @@ from ._retry import Deadline, RetryPolicy
 from ._transport import (
     SIGN_EXTENSION,
     AsyncSigningTransport,
+    Body,
     SigningTransport,
     default_timeout,
     translate_transport_errors,
@@ -206,13 +207,15 @@ class Client:
             now = clock.signing_time(endpoint)
             return sign_for(auth, p.method, p.url, p.headers, p.body, p.region, now, p.service)
 
-        return httpx.Request(
+        request = httpx.Request(
             p.method,
             url,
             content=p.body,
             headers={**p.headers, "User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             extensions={"timeout": timeout, SIGN_EXTENSION: signer},
         )
+        request.stream = Body(p.body)  # no async generator left behind by a cancelled send (trio)
+        return request
 
     def _call(self, op: Operation[R, Any]) -> R:
         """Run operation ``op``: plan its targets (steps 1-5), then drive the attempt flow, doing
@@ -358,11 +361,9 @@ class Client:
 
     def map_jsonl(self, model: str, in_path: Any, out_path: Any, **kwargs: Any) -> MapStats:
         """``map`` from a JSONL file to a JSONL file, resumable (``reqbed.map_jsonl``)."""
-        from ._bulk._jsonl import amap_jsonl
-        from ._bulk._map import run_sync
+        from ._bulk._jsonl import map_jsonl_sync
 
-        stats: MapStats = run_sync(lambda: amap_jsonl(self, model, in_path, out_path, **kwargs))
-        return stats
+        return map_jsonl_sync(self, model, in_path, out_path, **kwargs)
 
     async def amap_jsonl(self, model: str, in_path: Any, out_path: Any, **kwargs: Any) -> MapStats:
         """Async ``map_jsonl`` (asyncio or trio)."""

@@ -8,7 +8,7 @@ transport, so retries, backoff and queueing never send a stale signature: stale
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +19,7 @@ from ._errors import APIConnectionError, CredentialsError, RequestTimeoutError, 
 __all__ = [
     "SIGN_EXTENSION",
     "AsyncSigningTransport",
+    "Body",
     "Signer",
     "SigningTransport",
     "apply_signature",
@@ -29,6 +30,33 @@ __all__ = [
 SIGN_EXTENSION = "reqbed.sign"
 Signer = Callable[[httpx.Request], Mapping[str, str]]
 _STALE = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+
+
+class Body(httpx.ByteStream):
+    """A request body of bytes whose async iteration is a plain iterator, not an async generator.
+
+    httpx's ``ByteStream.__aiter__`` is an async generator: when a call is cancelled while httpcore
+    is sending the body (a deadline, ``map`` cancelling its calls in flight), the generator is left
+    suspended and trio reports it at garbage collection (an unraisable ``ResourceWarning``)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _Once(self._stream)
+
+
+class _Once:
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body: bytes | None = body
+
+    def __aiter__(self) -> _Once:
+        return self
+
+    async def __anext__(self) -> bytes:
+        body, self._body = self._body, None
+        if body is None:
+            raise StopAsyncIteration
+        return body
 
 
 def default_timeout() -> httpx.Timeout:

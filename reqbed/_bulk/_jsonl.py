@@ -28,10 +28,10 @@ import msgspec
 
 from .._errors import ReqbedError, ValidationError
 from .._types import Response
-from ._map import Caller, Progress, _check, run, verb
+from ._map import Caller, Progress, check, run, run_threads, verb
 from ._result import MapStats
 
-__all__ = ["amap_jsonl", "read_done", "read_input", "row_of"]
+__all__ = ["amap_jsonl", "map_jsonl_sync", "read_done", "read_input", "row_of"]
 
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder(decimal_format="string")
@@ -129,43 +129,91 @@ class _Writer:
         self.synced = time.monotonic()
 
 
+class _Job:
+    """One ``map_jsonl`` checked and planned (before any call): the rows still to do, and the output."""
+
+    def __init__(
+        self,
+        in_path: str | os.PathLike[str],
+        out_path: str | os.PathLike[str],
+        *,
+        id_field: str = "id",
+        prompt_field: str = "prompt",
+        concurrency: int = 16,
+        retry_failed: bool = False,
+        fsync_interval: float = 1.0,
+        operation: str = "text",
+        on_progress: Progress | None = None,
+    ) -> None:
+        check(concurrency, True, operation)
+        if type(fsync_interval) not in (int, float) or fsync_interval < 0:
+            raise ValidationError(f"fsync_interval must be a number of seconds >= 0, got {fsync_interval!r}")
+        if type(retry_failed) is not bool:
+            raise ValidationError(f"retry_failed must be a bool, got {retry_failed!r}")
+        self.operation = operation
+        self.concurrency = concurrency
+        self.on_progress = on_progress
+        self.fsync_interval = float(fsync_interval)
+        self.target = Path(out_path)
+        items = read_input(Path(in_path), id_field, prompt_field)
+        done = read_done(self.target, retry_failed)
+        self.todo = [item for item in items if item[0] not in done]
+        self.skipped = len(items) - len(self.todo)
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "total": len(self.todo),
+            "concurrency": self.concurrency,
+            "return_exceptions": True,
+            "on_progress": self.on_progress,
+        }
+
+
+_JOB_OPTIONS = (
+    "id_field",
+    "prompt_field",
+    "concurrency",
+    "retry_failed",
+    "fsync_interval",
+    "operation",
+    "on_progress",
+)
+
+
+def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    job = {k: kwargs.pop(k) for k in _JOB_OPTIONS if k in kwargs}
+    return job, kwargs
+
+
 async def amap_jsonl(
-    client: Caller,
-    model: str,
-    in_path: str | os.PathLike[str],
-    out_path: str | os.PathLike[str],
-    *,
-    id_field: str = "id",
-    prompt_field: str = "prompt",
-    concurrency: int = 16,
-    retry_failed: bool = False,
-    fsync_interval: float = 1.0,
-    operation: str = "text",
-    on_progress: Progress | None = None,
-    **opts: Any,
+    client: Caller, model: str, in_path: str | os.PathLike[str], out_path: str | os.PathLike[str], **kwargs: Any
 ) -> MapStats:
     """``Client.amap_jsonl``: see ``reqbed.map_jsonl``."""
-    _check(concurrency, True, operation)
-    if not isinstance(fsync_interval, (int, float)) or fsync_interval < 0:
-        raise ValidationError(f"fsync_interval must be a number of seconds >= 0, got {fsync_interval!r}")
-    call = verb(client, model, operation, opts)
-    source, target = Path(in_path), Path(out_path)
-    items = read_input(source, id_field, prompt_field)
-    done = read_done(target, retry_failed)
-    todo = [item for item in items if item[0] not in done]
-    with target.open("ab") as f:
-        writer = _Writer(f, float(fsync_interval))
+    options, opts = _split(dict(kwargs))
+    job = _Job(in_path, out_path, **options)
+    call = verb(client, model, job.operation, opts, sync=False)
+    with job.target.open("ab") as f:
+        writer = _Writer(f, job.fsync_interval)
         try:
-            stats = await run(
-                call,
-                iter(todo),
-                writer,
-                total=len(todo),
-                concurrency=concurrency,
-                return_exceptions=True,
-                on_progress=on_progress,
-            )
+            stats = await run(call, iter(job.todo), writer, **job.kwargs())
         finally:
             writer.sync()
-    stats.skipped = len(items) - len(todo)
+    stats.skipped = job.skipped
+    return stats
+
+
+def map_jsonl_sync(
+    client: Caller, model: str, in_path: str | os.PathLike[str], out_path: str | os.PathLike[str], **kwargs: Any
+) -> MapStats:
+    """``Client.map_jsonl``: see ``reqbed.map_jsonl`` (threads, as the sync ``map``)."""
+    options, opts = _split(dict(kwargs))
+    job = _Job(in_path, out_path, **options)
+    call = verb(client, model, job.operation, opts, sync=True)
+    with job.target.open("ab") as f:
+        writer = _Writer(f, job.fsync_interval)
+        try:
+            stats = run_threads(call, iter(job.todo), writer, **job.kwargs())
+        finally:
+            writer.sync()
+    stats.skipped = job.skipped
     return stats

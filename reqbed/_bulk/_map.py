@@ -1,45 +1,52 @@
 """``map`` / ``amap``: many calls from one process, results in input order, concurrency that adapts
 to throttling (``_aimd``).
 
-The runner is async (anyio: asyncio or trio). ``concurrency`` worker tasks pull the next input
-from one shared iterator, each waiting for a free slot under the adaptive limit; every call goes
-through the client's one send path (``Client._acall`` via ``agenerate_text`` ...), with its own
-retries. Throttles and retries are seen through the core's attempt events (``_hooks``): while a
-map runs, one observer is registered, and a context variable set in each worker task tells it
-which map an event belongs to (events are emitted synchronously in the calling task).
+Two runners share one state (``_Run``: the limiter and the counters) and differ only in how they
+wait for a slot:
 
-The sync ``map`` runs the same runner on an event loop in a helper thread (anyio's blocking
-portal): one implementation, one connection pool per ``map`` (closed with that loop), and no
-thread per call; ``on_progress`` is then called from that helper thread.
+- ``run`` (async, anyio: asyncio or trio): ``concurrency`` worker tasks pull the next input from
+  one shared iterator, each waiting under an ``anyio.Condition`` for a free slot;
+- ``run_threads`` (sync): the same with ``concurrency`` threads and a ``threading.Condition``. Each
+  call is the blocking ``generate_text`` on the client's one sync pool. Measured against running the
+  async runner on a loop in a helper thread, this costs less CPU per call and gives more throughput
+  (httpx's sync transport is lighter than its async one: benchmarks/bench_map.py), so the sync
+  ``map`` uses threads. ``on_progress`` and the sink are called with the state's lock held, one at a
+  time, from the worker threads. A thread cannot cancel a blocking call, so with
+  ``return_exceptions=False`` the sync runner stops starting calls at the first error and raises it
+  once the calls in flight end (each within its own deadline).
+
+Every call goes through the client's one send path (``generate_text`` / ``agenerate_text`` ...), with
+its own retries. Throttles and retries are seen through the core's attempt events (``_hooks``):
+while a map runs one observer is registered, and a context variable set in each worker (task or
+thread) tells it which map an event belongs to (events are emitted synchronously in the calling
+task or thread).
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-import anyio
-
 from .._errors import ReqbedError, ThrottlingError, ValidationError
 from .._hooks import OBSERVERS, AttemptEnded, AttemptStarted, Event, RetryDecision
 from ._aimd import Aimd
 from ._result import MapProgress, MapResult, MapStats
 
-__all__ = ["Caller", "Operation", "Progress", "amap", "map_sync", "run", "run_sync", "verb"]
+__all__ = ["Caller", "Operation", "Progress", "amap", "map_sync", "run", "run_threads", "verb"]
 
 Operation = Literal["text", "object", "embed"]
 Progress = Callable[[MapProgress], None]
-Call = Callable[[Any], Awaitable[Any]]
 Sink = Callable[[Any, Any], None]
 
 
 class Caller(Protocol):
-    """What the runner needs of a ``Client`` (named by a Protocol: ``_client`` imports this module)."""
+    """What the runners need of a ``Client`` (named by a Protocol: ``_client`` imports this module)."""
+
+    def generate_text(self, model: str, prompt: Any, **opts: Any) -> Any: ...
 
     async def agenerate_text(self, model: str, prompt: Any, **opts: Any) -> Any: ...
 
@@ -72,7 +79,8 @@ def _unregister() -> None:
             OBSERVERS.remove(_observe)
 
 
-def _check(concurrency: object, return_exceptions: object, operation: object) -> None:
+def check(concurrency: object, return_exceptions: object, operation: object) -> None:
+    """The arguments every map checks before any call (``ValidationError`` naming the field)."""
     if type(concurrency) is not int or concurrency < 1:
         raise ValidationError(f"concurrency must be a positive int, got {concurrency!r}")
     if type(return_exceptions) is not bool:
@@ -81,12 +89,14 @@ def _check(concurrency: object, return_exceptions: object, operation: object) ->
         raise ValidationError(f"operation must be 'text', 'object' or 'embed', got {operation!r}")
 
 
-def verb(client: Caller, model: str, operation: str, opts: dict[str, Any]) -> Call:
-    """The async call each input goes through."""
+def verb(client: Caller, model: str, operation: str, opts: dict[str, Any], *, sync: bool) -> Callable[[Any], Any]:
+    """The call each input goes through: ``prompt -> result`` (sync) or ``prompt -> awaitable`` (async)."""
+    prefix = "" if sync else "a"
     if operation == "text":
-        return functools.partial(_text, client, model, opts)
+        text: Any = getattr(client, f"{prefix}generate_text")
+        return lambda prompt: text(model, prompt, **opts)
     if operation == "object":
-        method: Any = getattr(client, "agenerate_object", None)
+        method: Any = getattr(client, f"{prefix}generate_object", None)
         if method is None:
             raise ValidationError("operation='object' needs generate_object, which this reqbed does not have")
         if "schema" not in opts:
@@ -94,62 +104,73 @@ def verb(client: Caller, model: str, operation: str, opts: dict[str, Any]) -> Ca
         rest = dict(opts)
         schema = rest.pop("schema")
         return lambda prompt: method(model, prompt, schema, **rest)
-    embed: Any = getattr(client, "aembed", None)
+    embed: Any = getattr(client, f"{prefix}embed", None)
     if embed is None:
         raise ValidationError("operation='embed' needs embed, which this reqbed does not have")
     return lambda prompt: embed(model, prompt, **opts)
 
 
-async def _text(client: Caller, model: str, opts: dict[str, Any], prompt: Any) -> Any:
-    return await client.agenerate_text(model, prompt, **opts)
+def _price(result: Any) -> Decimal | None:
+    """The known USD cost of one result (a ``Response``, or a result that holds one), else None."""
+    from .._types import Response
+
+    response = result if isinstance(result, Response) else getattr(result, "response", None)
+    if not isinstance(response, Response):
+        return None
+    total: Decimal | None = response.cost.total
+    return total
 
 
 class _Run:
-    """One map in progress: the limiter, the counters, and the slot condition."""
+    """One map in progress: the limiter and the counters. ``lock`` guards them (attempt events
+    arrive from worker threads in the sync runner; in the async one it is never contended)."""
 
     def __init__(self, ceiling: int, total: int, on_progress: Progress | None) -> None:
         self.aimd = Aimd(ceiling)
         self.stats = MapStats(total=total, concurrency=ceiling)
         self.on_progress = on_progress
         self.start = time.monotonic()
-        self.cond = anyio.Condition()
+        self.lock = threading.Lock()
         self.first_error: ReqbedError | None = None
 
     def _changed(self) -> None:
         self.stats.concurrency_changes.append((time.monotonic() - self.start, self.aimd.limit))
 
     def on_event(self, event: Event) -> None:
-        if type(event) is AttemptStarted:
-            self.stats.attempts += 1
-            _TICKET.set(self.aimd.attempt())
-        elif type(event) is AttemptEnded:
-            if isinstance(event.error, ThrottlingError):
-                self.stats.throttles += 1
-                if self.aimd.throttled(_TICKET.get()):
-                    self._changed()
-        elif type(event) is RetryDecision and event.action == "retry":
-            self.stats.retries += 1
+        with self.lock:
+            if type(event) is AttemptStarted:
+                self.stats.attempts += 1
+                _TICKET.set(self.aimd.attempt())
+            elif type(event) is AttemptEnded:
+                if isinstance(event.error, ThrottlingError):
+                    self.stats.throttles += 1
+                    if self.aimd.throttled(_TICKET.get()):
+                        self._changed()
+            elif type(event) is RetryDecision and event.action == "retry":
+                self.stats.retries += 1
 
     def account(self, result: Any) -> bool:
         """Count a finished call; True when the limit grew."""
         s = self.stats
         if isinstance(result, ReqbedError):
-            s.failed += 1
+            with self.lock:
+                s.failed += 1
             return False
-        s.succeeded += 1
-        usage = getattr(result, "usage", None)
-        if usage is not None:
-            s.input_tokens += getattr(usage, "input_tokens", 0) or 0
-            s.output_tokens += getattr(usage, "output_tokens", 0) or 0
-        total = _price(result)
-        if total is None:
-            s.unpriced += 1
-        else:
-            s.cost += total
-        grew = self.aimd.succeeded()
-        if grew:
-            self._changed()
-        return grew
+        price = _price(result)  # outside the lock: the catalog may load on first use
+        with self.lock:
+            s.succeeded += 1
+            usage = getattr(result, "usage", None)
+            if usage is not None:
+                s.input_tokens += getattr(usage, "input_tokens", 0) or 0
+                s.output_tokens += getattr(usage, "output_tokens", 0) or 0
+            if price is None:
+                s.unpriced += 1
+            else:
+                s.cost += price
+            grew = self.aimd.succeeded()
+            if grew:
+                self._changed()
+            return grew
 
     def progress(self) -> None:
         if self.on_progress is not None:
@@ -167,20 +188,18 @@ class _Run:
                 )
             )
 
-
-def _price(result: Any) -> Decimal | None:
-    """The known USD cost of one result (a ``Response``, or a result that holds one), else None."""
-    from .._types import Response
-
-    response = result if isinstance(result, Response) else getattr(result, "response", None)
-    if not isinstance(response, Response):
-        return None
-    total: Decimal | None = response.cost.total
-    return total
+    def finish(self) -> MapStats:
+        stats = self.stats
+        stats.final_concurrency = self.aimd.limit
+        stats.lowest_concurrency = self.aimd.lowest
+        stats.elapsed = time.monotonic() - self.start
+        if self.first_error is not None:
+            raise self.first_error
+        return stats
 
 
 async def run(
-    call: Call,
+    call: Callable[[Any], Awaitable[Any]],
     items: Iterator[tuple[Any, Any]],
     sink: Sink,
     *,
@@ -189,19 +208,22 @@ async def run(
     return_exceptions: bool,
     on_progress: Progress | None,
 ) -> MapStats:
-    """Call ``call(prompt)`` for each ``(key, prompt)`` of ``items`` and give ``sink(key, result)``
+    """Await ``call(prompt)`` for each ``(key, prompt)`` of ``items`` and give ``sink(key, result)``
     each result (or ``ReqbedError``) as it completes; the stats at the end. With
     ``return_exceptions=False`` the first error cancels the calls in flight and is raised."""
+    import anyio
+
     state = _Run(concurrency, total, on_progress)
+    cond = anyio.Condition()
+    aimd = state.aimd
     exhausted = False
 
     async def worker() -> None:
         nonlocal exhausted
         _RUN.set(state)
-        cond, aimd = state.cond, state.aimd
         while True:
             async with cond:
-                while not aimd.may_start():
+                while not (exhausted or aimd.may_start()):
                     await cond.wait()
                 if exhausted:
                     cond.notify()  # pass the wake-up on: another waiter sees the end too
@@ -241,24 +263,87 @@ async def run(
                 tg.start_soon(worker)
     finally:
         _unregister()
-    stats = state.stats
-    stats.final_concurrency = state.aimd.limit
-    stats.lowest_concurrency = state.aimd.lowest
-    stats.elapsed = time.monotonic() - state.start
-    if state.first_error is not None:
-        raise state.first_error
-    return stats
+    return state.finish()
 
 
-def run_sync(fn: Callable[[], Awaitable[Any]]) -> Any:
-    """Run ``fn()`` on an event loop in a helper thread (anyio's blocking portal) and return its result."""
-    with anyio.from_thread.start_blocking_portal() as portal:
-        return portal.call(fn)
+def run_threads(
+    call: Callable[[Any], Any],
+    items: Iterator[tuple[Any, Any]],
+    sink: Sink,
+    *,
+    total: int,
+    concurrency: int,
+    return_exceptions: bool,
+    on_progress: Progress | None,
+) -> MapStats:
+    """``run`` with ``concurrency`` threads and blocking calls (see the module doc for ``return_exceptions``)."""
+    state = _Run(concurrency, total, on_progress)
+    cond = threading.Condition()
+    aimd = state.aimd
+    stop = False
+    crashed: list[BaseException] = []
+
+    def worker() -> None:
+        nonlocal stop
+        _RUN.set(state)
+        try:
+            while True:
+                with cond:
+                    while not (stop or aimd.may_start()):
+                        cond.wait()
+                    if stop:
+                        return
+                    try:
+                        key, prompt = next(items)
+                    except StopIteration:
+                        stop = True
+                        cond.notify_all()
+                        return
+                    aimd.started()
+                result: Any
+                try:
+                    result = call(prompt)
+                except ReqbedError as e:
+                    result = e
+                finally:
+                    with cond:
+                        aimd.finished()
+                        cond.notify()
+                if isinstance(result, ReqbedError) and not return_exceptions:
+                    with cond:
+                        if state.first_error is None:
+                            state.first_error = result
+                        stop = True
+                        cond.notify_all()
+                    return
+                grew = state.account(result)
+                with cond:
+                    if grew:
+                        cond.notify()
+                    sink(key, result)
+                    state.progress()
+        except BaseException as e:  # a bug, or a sink / on_progress that raised: stop the map, re-raise it
+            with cond:
+                crashed.append(e)
+                stop = True
+                cond.notify_all()
+
+    _register()
+    try:
+        threads = [threading.Thread(target=worker, name=f"reqbed-map-{i}", daemon=True) for i in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        _unregister()
+    if crashed:
+        raise crashed[0]
+    return state.finish()
 
 
-def _counted(prompts: Iterable[Any]) -> tuple[list[Any], int]:
-    items = prompts if isinstance(prompts, list) else list(prompts)
-    return items, len(items)
+def _listed(prompts: Iterable[Any]) -> list[Any]:
+    return prompts if isinstance(prompts, list) else list(prompts)
 
 
 async def amap(
@@ -273,19 +358,15 @@ async def amap(
     **opts: Any,
 ) -> MapResult[Any]:
     """``Client.amap``: see ``reqbed.amap``."""
-    _check(concurrency, return_exceptions, operation)
-    call = verb(client, model, operation, opts)
-    items, total = _counted(prompts)
-    results: list[Any] = [None] * total
-
-    def sink(i: int, result: Any) -> None:
-        results[i] = result
-
+    check(concurrency, return_exceptions, operation)
+    call = verb(client, model, operation, opts, sync=False)
+    items = _listed(prompts)
+    results: list[Any] = [None] * len(items)
     stats = await run(
         call,
         iter(enumerate(items)),
-        sink,
-        total=total,
+        results.__setitem__,
+        total=len(items),
         concurrency=concurrency,
         return_exceptions=return_exceptions,
         on_progress=on_progress,
@@ -293,8 +374,29 @@ async def amap(
     return MapResult(results, stats)
 
 
-def map_sync(client: Caller, model: str, prompts: Iterable[Any], **kwargs: Any) -> MapResult[Any]:
-    """``Client.map``: ``amap`` on an event loop in a helper thread."""
-    _check(kwargs.get("concurrency", 16), kwargs.get("return_exceptions", True), kwargs.get("operation", "text"))
-    result: MapResult[Any] = run_sync(functools.partial(amap, client, model, prompts, **kwargs))
-    return result
+def map_sync(
+    client: Caller,
+    model: str,
+    prompts: Iterable[Any],
+    *,
+    concurrency: int = 16,
+    return_exceptions: bool = True,
+    operation: Operation = "text",
+    on_progress: Progress | None = None,
+    **opts: Any,
+) -> MapResult[Any]:
+    """``Client.map``: see ``reqbed.map``."""
+    check(concurrency, return_exceptions, operation)
+    call = verb(client, model, operation, opts, sync=True)
+    items = _listed(prompts)
+    results: list[Any] = [None] * len(items)
+    stats = run_threads(
+        call,
+        iter(enumerate(items)),
+        results.__setitem__,
+        total=len(items),
+        concurrency=concurrency,
+        return_exceptions=return_exceptions,
+        on_progress=on_progress,
+    )
+    return MapResult(results, stats)

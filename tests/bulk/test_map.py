@@ -168,7 +168,7 @@ def test_empty_input(emu: Emulator) -> None:
 
 
 def test_map_from_a_thread_with_a_running_event_loop(emu: Emulator) -> None:
-    """The sync ``map`` runs its own event loop in a helper thread, so it works inside async code too."""
+    """The sync ``map`` runs blocking calls in its own threads, so it works (blocking) inside async code too."""
 
     async def main() -> list[str]:
         result = reqbed.map(MODEL, ["row 0", "row 1"], provider_options=po(emu))
@@ -195,3 +195,17 @@ def test_operation_embed(emu: Emulator) -> None:
     )
     assert result.errors == []
     assert [len(r.vectors) for r in result] == [1, 1, 1]  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_a_request_body_iterates_without_an_async_generator() -> None:
+    """A cancelled send leaves nothing for trio to report (see ``_transport.Body``)."""
+    import inspect
+
+    from reqbed._transport import Body
+
+    body = Body(b"abc")
+    it = body.__aiter__()
+    assert not inspect.isasyncgen(it)
+    assert [part async for part in body] == [b"abc"]
+    assert list(body) == [b"abc"]

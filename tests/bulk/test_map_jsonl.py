@@ -47,7 +47,8 @@ def test_writes_every_row_with_its_id(emu: Emulator, tmp_path: Path) -> None:
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     write_input(src, 40)
     emu.inject("access_denied", 1, match='row 9"')
-    stats = reqbed.map_jsonl(MODEL, str(src), str(dst), concurrency=8, provider_options=po(emu))
+    with reqbed.Client() as client:
+        stats = client.map_jsonl(MODEL, str(src), str(dst), concurrency=8, provider_options=po(emu))
     got = {r["id"]: r for r in rows(dst)}
     assert len(rows(dst)) == 40
     assert sorted(got) == sorted(f"r{i}" for i in range(40))
