@@ -35,7 +35,7 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against botocore/boto3 in the same run (prints ratios)."""
     session.install("-e", ".[dev]")
-    for script in ("bench_sigv4.py", "bench_eventstream.py", "bench_stream_path.py", "bench_client.py"):
+    for script in ("bench_sigv4.py", "bench_eventstream.py", "bench_stream_path.py", "bench_client.py", "bench_map.py"):
         session.run("python", f"benchmarks/{script}")
 
 

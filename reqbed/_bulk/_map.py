@@ -218,7 +218,17 @@ async def run(
     aimd = state.aimd
     exhausted = False
 
+    crashed: list[Exception] = []
+
     async def worker() -> None:
+        try:
+            await work()
+        except Exception as e:  # a bug, or a sink / on_progress that raised: stop the map, re-raise it
+            if not crashed:
+                crashed.append(e)
+            tg.cancel_scope.cancel()
+
+    async def work() -> None:
         nonlocal exhausted
         _RUN.set(state)
         while True:
@@ -263,6 +273,8 @@ async def run(
                 tg.start_soon(worker)
     finally:
         _unregister()
+    if crashed:
+        raise crashed[0]
     return state.finish()
 
 

@@ -209,3 +209,24 @@ async def test_a_request_body_iterates_without_an_async_generator() -> None:
     assert not inspect.isasyncgen(it)
     assert [part async for part in body] == [b"abc"]
     assert list(body) == [b"abc"]
+
+
+def test_a_raising_on_progress_stops_the_sync_map(emu: Emulator) -> None:
+    def boom(p: reqbed.MapProgress) -> None:
+        raise RuntimeError("progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        reqbed.map(MODEL, [f"row {i}" for i in range(100)], concurrency=4, on_progress=boom, provider_options=po(emu))
+    assert len(emu.requests) < 100
+
+
+@pytest.mark.anyio
+async def test_a_raising_on_progress_stops_amap(emu: Emulator) -> None:
+    def boom(p: reqbed.MapProgress) -> None:
+        raise RuntimeError("progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar broke"):
+        await reqbed.amap(
+            MODEL, [f"row {i}" for i in range(100)], concurrency=4, on_progress=boom, provider_options=po(emu)
+        )
+    assert len(emu.requests) < 100
