@@ -36,7 +36,14 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against botocore/boto3 in the same run (prints ratios); the last one, against every peer."""
     session.install("-e", ".[dev]")
     session.install("aiobotocore", "anthropic[bedrock]", "litellm", "pydantic-ai-slim[bedrock]")
-    scripts = ("bench_sigv4.py", "bench_eventstream.py", "bench_stream_path.py", "bench_client.py", "bench_peers.py")
+    scripts = (
+        "bench_sigv4.py",
+        "bench_eventstream.py",
+        "bench_stream_path.py",
+        "bench_client.py",
+        "bench_peers.py",
+        "bench_map.py",
+    )
     for script in scripts:
         session.run("python", f"benchmarks/{script}")
 
@@ -88,3 +95,11 @@ def fuzz(session: nox.Session) -> None:
         *session.posargs,
         env={"REQBED_FUZZ_INPUTS": "1000000", "REQBED_FUZZ_EXAMPLES": "2000"},
     )
+
+
+@nox.session
+def bulk(session: nox.Session) -> None:
+    """``reqbed.map`` at full size against the local emulator: 10,000 prompts, 5 % throttled, concurrency
+    64 (the default suite runs the same test with 1,000)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-q", "tests/bulk", *session.posargs, env={"REQBED_BULK_ROWS": "10000"})

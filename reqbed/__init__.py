@@ -74,16 +74,23 @@ from ._types import (
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from os import PathLike
+
     from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
 
     from . import models, telemetry
     from ._aws.mint_key import abedrock_api_key, bedrock_api_key
+    from ._bulk._map import Operation as _Operation
+    from ._bulk._map import Progress as _Progress
+    from ._bulk._result import MapProgress, MapResult, MapStats
     from ._catalog._cost import UsageTotals
     from ._catalog._types import Cost
     from ._client import Client
     from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
     from ._options import CountTokensOptions
     from ._stream import AsyncStreamResponse, StreamResponse
+
+    _PathLike = str | PathLike[str]
 
 __all__ = [
     "APIConnectionError",
@@ -114,6 +121,9 @@ __all__ = [
     "GuardrailChunk",
     "GuardrailResult",
     "ImagePart",
+    "MapProgress",
+    "MapResult",
+    "MapStats",
     "Message",
     "ModelNotReadyError",
     "ModelSpec",
@@ -155,6 +165,8 @@ __all__ = [
     "aembed",
     "agenerate_object",
     "agenerate_text",
+    "amap",
+    "amap_jsonl",
     "astream_object",
     "astream_text",
     "bedrock_api_key",
@@ -165,6 +177,8 @@ __all__ = [
     "generate_object",
     "generate_text",
     "get_key",
+    "map",
+    "map_jsonl",
     "models",
     "parse_model_spec",
     "put_key",
@@ -298,7 +312,73 @@ async def astream_object(
     return await default_client().astream_object(model, _typing.cast(_typing.Any, prompt), schema, **opts)
 
 
+def map(  # the issue's name; the builtin is not used in this module
+    model: str,
+    prompts: _typing.Iterable[_typing.Any],
+    *,
+    concurrency: int = 16,
+    return_exceptions: bool = True,
+    operation: "_Operation" = "text",
+    on_progress: "_Progress | None" = None,
+    **opts: _typing.Any,
+) -> "MapResult[_typing.Any]":
+    """Call ``model`` once per prompt, up to ``concurrency`` at a time, and return the results in input
+    order (a ``MapResult``: a list of ``Response`` s, each failure kept in place as its ``ReqbedError``).
+
+    Concurrency adapts to throttling (halved on a throttle, grown back by one after as many successes
+    as the current limit, never above ``concurrency``); ``result.stats`` reports it. ``operation``:
+    ``"text"`` (``generate_text``), ``"object"`` (``generate_object``, with ``schema=``) or ``"embed"``.
+    ``return_exceptions=False`` raises the first failure after cancelling the calls in flight.
+    ``on_progress(MapProgress)`` is called after each call. Other options go to every call (docs/bulk.md).
+    """
+    return default_client().map(
+        model,
+        prompts,
+        concurrency=concurrency,
+        return_exceptions=return_exceptions,
+        operation=operation,
+        on_progress=on_progress,
+        **opts,
+    )
+
+
+async def amap(
+    model: str,
+    prompts: _typing.Iterable[_typing.Any],
+    *,
+    concurrency: int = 16,
+    return_exceptions: bool = True,
+    operation: "_Operation" = "text",
+    on_progress: "_Progress | None" = None,
+    **opts: _typing.Any,
+) -> "MapResult[_typing.Any]":
+    """Async ``map`` (asyncio or trio)."""
+    return await default_client().amap(
+        model,
+        prompts,
+        concurrency=concurrency,
+        return_exceptions=return_exceptions,
+        operation=operation,
+        on_progress=on_progress,
+        **opts,
+    )
+
+
+def map_jsonl(model: str, in_path: "_PathLike", out_path: "_PathLike", **kwargs: _typing.Any) -> "MapStats":
+    """``map`` from a JSONL file (``{"id": ..., "prompt": ...}`` a line) to a JSONL file, one row per call
+    as it completes; rerunning skips the ids already written (docs/bulk.md: options, durability)."""
+    return default_client().map_jsonl(model, in_path, out_path, **kwargs)
+
+
+async def amap_jsonl(model: str, in_path: "_PathLike", out_path: "_PathLike", **kwargs: _typing.Any) -> "MapStats":
+    """Async ``map_jsonl`` (asyncio or trio)."""
+    return await default_client().amap_jsonl(model, in_path, out_path, **kwargs)
+
+
 _LAZY_MODULES = {
+    "MapProgress": "_bulk._result",
+    "MapResult": "_bulk._result",
+    "MapStats": "_bulk._result",
     "Client": "_client",
     "StreamResponse": "_stream",
     "AsyncStreamResponse": "_stream",

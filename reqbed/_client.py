@@ -45,6 +45,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from ._bulk._result import MapResult, MapStats
     from ._embed.result import Embeddings
     from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
     from ._options import ObjectOptions, Prompt
@@ -454,3 +455,29 @@ class Client:
     async def astream_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> AsyncObjectStreamResponse[Any]:
         """Async ``stream_object``: an async context manager; ``async for`` over ``partial_objects()``."""
         return await self._acall(StreamObject(model, prompt, schema, opts))
+
+    # -- bulk (``_bulk``; docs/bulk.md) ----------------------------------------------------------------
+
+    def map(self, model: str, prompts: Any, **kwargs: Any) -> MapResult[Any]:
+        """Call ``model`` once per prompt, adaptively concurrent; results in input order (``reqbed.map``)."""
+        from ._bulk._map import map_sync
+
+        return map_sync(self, model, prompts, **kwargs)
+
+    async def amap(self, model: str, prompts: Any, **kwargs: Any) -> MapResult[Any]:
+        """Async ``map`` (asyncio or trio)."""
+        from ._bulk._map import amap
+
+        return await amap(self, model, prompts, **kwargs)
+
+    def map_jsonl(self, model: str, in_path: Any, out_path: Any, **kwargs: Any) -> MapStats:
+        """``map`` from a JSONL file to a JSONL file, resumable (``reqbed.map_jsonl``)."""
+        from ._bulk._jsonl import map_jsonl_sync
+
+        return map_jsonl_sync(self, model, in_path, out_path, **kwargs)
+
+    async def amap_jsonl(self, model: str, in_path: Any, out_path: Any, **kwargs: Any) -> MapStats:
+        """Async ``map_jsonl`` (asyncio or trio)."""
+        from ._bulk._jsonl import amap_jsonl
+
+        return await amap_jsonl(self, model, in_path, out_path, **kwargs)
