@@ -40,6 +40,7 @@ from ._errors import (
 from ._model_spec import ModelSpec, parse_model_spec
 from ._object.result import ObjectResponse, ObjectStreamResponse
 from ._options import ChatOptions, ProviderOptions
+from ._options import NO_PROMPT as _NO_PROMPT
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
 from ._types import (
@@ -155,27 +156,29 @@ def default_client() -> "Client":
         return _default
 
 
-def generate_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> Response:
+def generate_text(model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]") -> Response:
     """Call ``model`` (``"bedrock:<model-id>"``) once and return the complete ``Response``.
 
     ``prompt`` is a string or a list of messages; options are documented in docs/options.md.
     """
-    return default_client().generate_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return default_client().generate_text(model, prompt, **opts)
 
 
-async def agenerate_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> Response:
+async def agenerate_text(model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]") -> Response:
     """Async ``generate_text`` (asyncio or trio)."""
-    return await default_client().agenerate_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return await default_client().agenerate_text(model, prompt, **opts)
 
 
-def stream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "StreamResponse":
+def stream_text(model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]") -> "StreamResponse":
     """Start a streaming call: iterate chunks, ``.text_stream()``, or ``.response()``."""
-    return default_client().stream_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return default_client().stream_text(model, prompt, **opts)
 
 
-async def astream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "AsyncStreamResponse":
+async def astream_text(
+    model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]"
+) -> "AsyncStreamResponse":
     """Async ``stream_text`` (asyncio or trio)."""
-    return await default_client().astream_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return await default_client().astream_text(model, prompt, **opts)
 
 
 _LAZY_MODULES = {

@@ -29,6 +29,7 @@ from ._fallback import Target, call_flow
 from ._flow import Action, Finish, Read, Send, drive_async, drive_sync
 from ._network_guard import guard_async_transport, guard_transport
 from ._operation import GenerateText, Operation, StreamText
+from ._options import NO_PROMPT
 from ._pipeline import Prepared, relocate, sign_for
 from ._retry import Deadline, RetryPolicy
 from ._transport import (
@@ -41,8 +42,11 @@ from ._transport import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from 3.11; only type checkers read this
+
+    from ._options import ChatOptions, Prompt, ProviderOptions
     from ._stream import AsyncStreamResponse, StreamResponse
-    from ._types import Message, Response
+    from ._types import Response
 
 __all__ = ["Client"]
 
@@ -86,11 +90,38 @@ class _LoopPool:
             await self.transport.aclose()
 
 
+def _defaults(
+    region: str | None,
+    endpoint_url: str | None,
+    provider_options: Mapping[str, Any] | None,
+    defaults: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """One mapping of default call options, validated now (``_request.check_options``)."""
+    from ._request import check_options
+
+    out: dict[str, Any] = dict(defaults or {})
+    po: dict[str, Any] = dict(out.get("provider_options") or {})
+    po.update(provider_options or {})
+    if region is not None:
+        po["region"] = region
+    if endpoint_url is not None:
+        po["endpoint_url"] = endpoint_url
+    if po:
+        out["provider_options"] = po
+    check_options(out, where="defaults")
+    return out
+
+
 class Client:
     """A reusable Bedrock client: connection pools plus the call methods.
 
     ``with Client() as c:`` / ``async with Client() as c:`` closes the pools. The module-level
     functions (``reqbed.generate_text`` ...) use one shared default client.
+
+    ``region``, ``endpoint_url``, ``provider_options`` (credentials ...) and ``defaults`` (any call
+    option: ``{"max_tokens": 512, "temperature": 0}``) apply to every call made through this client;
+    a call's own options win (its ``provider_options`` key by key). They are validated here: a bad
+    default is a ``ValidationError`` at construction (docs/options.md, "Client defaults").
 
     ``transport`` / ``async_transport`` replace httpx's network transports (fixture replay,
     tests); ``environ`` replaces ``os.environ`` for credential and region lookup; ``clock``
@@ -111,7 +142,12 @@ class Client:
         environ: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         retry_policy: RetryPolicy | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        provider_options: ProviderOptions | None = None,
+        defaults: ChatOptions | None = None,
     ) -> None:
+        self._defaults = _defaults(region, endpoint_url, provider_options, defaults)
         self._timeout = (default_timeout() if timeout is None else httpx.Timeout(timeout)).as_dict()
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._transport = transport
@@ -318,25 +354,32 @@ class Client:
 
     # -- the verbs ---------------------------------------------------------------------------------
 
-    def generate_text(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> Response:
+    def generate_text(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]) -> Response:
         """Run the whole pipeline and return the complete ``Response`` (retries, fallbacks: ``_fallback``)."""
-        return self._call(GenerateText(model, prompt, opts))
+        return self._call(GenerateText(model, prompt, self._with_defaults(opts)))
 
-    def stream_text(
-        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
-    ) -> StreamResponse:
+    def stream_text(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]) -> StreamResponse:
         """Start a streaming call; iterate the result for chunks (see ``StreamResponse``). Returns once
         the first chunk is decoded: until then failures may be retried or sent to a fallback."""
-        return self._call(StreamText(model, prompt, opts))
+        return self._call(StreamText(model, prompt, self._with_defaults(opts)))
 
-    async def agenerate_text(
-        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
-    ) -> Response:
+    async def agenerate_text(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]) -> Response:
         """Async ``generate_text`` (asyncio or trio)."""
-        return await self._acall(GenerateText(model, prompt, opts))
+        return await self._acall(GenerateText(model, prompt, self._with_defaults(opts)))
 
     async def astream_text(
-        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
+        self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]
     ) -> AsyncStreamResponse:
         """Async ``stream_text``: an async iterable and async context manager."""
-        return await self._acall(StreamText(model, prompt, opts))
+        return await self._acall(StreamText(model, prompt, self._with_defaults(opts)))
+
+    def _with_defaults(self, opts: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The client's ``defaults`` under the call's options (the call's win; ``provider_options``
+        are merged key by key, the call's keys winning)."""
+        if not self._defaults:
+            return opts
+        merged = {**self._defaults, **opts}
+        base_po = self._defaults.get("provider_options")
+        if base_po and "provider_options" in opts and isinstance(opts["provider_options"], Mapping):
+            merged["provider_options"] = {**base_po, **opts["provider_options"]}
+        return merged

@@ -199,6 +199,8 @@ def _after_target(
     elif target.index + 1 >= len(targets) or not should_fallback(error):
         final = error
     if final is not None:
+        if attempt > 1 and isinstance(final, APIConnectionError) and "attempts" not in final.message:
+            _say_attempts(final, attempt)
         if OBSERVERS:
             emit(RetryDecision(target.served_by, target.index, attempt, "give_up"))
         raise final
@@ -207,6 +209,12 @@ def _after_target(
     if OBSERVERS:
         emit(RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following))
     return error
+
+
+def _say_attempts(error: ReqbedError, attempts: int) -> None:
+    """An unreachable endpoint was tried ``attempts`` times: the message says so (the retries took time)."""
+    error.message = f"{error.message} (gave up after {attempts} attempts: {attempts - 1} retries)"
+    error.args = (error.message,)
 
 
 def call_flow(

@@ -14,11 +14,23 @@ from typing import Any, Literal, TypedDict, Union
 
 from ._types import Message, Tool
 
-__all__ = ["ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig"]
+__all__ = ["NO_PROMPT", "ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig"]
 
 #: What ``prompt`` may be: a string (one user turn), a ``Message``, or a list of ``Message`` s and
 #: message dicts (``{"role": "user", "content": "hi"}``) mixed freely.
 Prompt = Union[str, Message, Sequence[Union[Message, Mapping[str, Any]]]]  # noqa: UP007 - a runtime alias on 3.10
+
+
+class _NoPrompt:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<no prompt>"
+
+
+#: ``prompt``'s default: only so that a missing prompt (or OpenAI's ``messages=``) is a
+#: ``ValidationError`` that says what to write, not a bare ``TypeError``.
+NO_PROMPT: Any = _NoPrompt()
 
 
 class ProviderOptions(TypedDict, total=False):

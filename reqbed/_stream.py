@@ -184,6 +184,7 @@ class _StreamState:
         self._pending: deque[Chunk] = deque()
         self._done = False
         self._closed = False
+        self._ended = False  # the end was delivered to the caller (StopIteration): a 2nd loop is an error
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._prepared.request.spec.spec!r}, done={self._done})"
@@ -193,6 +194,13 @@ class _StreamState:
             raise self._core.failed  # a fault found after the chunks just delivered
         if self._closed:
             raise EventStreamError("the stream was closed before it completed")
+
+    def _check_fresh(self) -> None:
+        if self._ended:
+            raise ReqbedError(
+                "this stream was already read to the end: a stream can be iterated once "
+                "(keep the chunks, or call .response() for the assembled answer)"
+            )
 
     def _after_read(self, data: bytes | None) -> bool:
         """Decode one read (``None``: the body ended); True when the stream is complete."""
@@ -236,11 +244,13 @@ class StreamResponse(_StreamState):
         self.close()
 
     def __iter__(self) -> StreamResponse:
+        self._check_fresh()
         return self
 
     def __next__(self) -> Chunk:
         while not self._pending:
             if self._done:
+                self._ended = True
                 raise StopIteration
             self._pull()
         return self._pending.popleft()
@@ -268,14 +278,22 @@ class StreamResponse(_StreamState):
 
     def text_stream(self) -> Iterator[str]:
         """Only the answer's text fragments."""
-        for chunk in self:
+        self._check_fresh()
+        while True:
+            try:
+                chunk = next(self)
+            except StopIteration:
+                return
             if isinstance(chunk, TextChunk):
                 yield chunk.text
 
     def response(self) -> Response:
-        """Read the rest of the stream and return the assembled ``Response``."""
-        for _ in self:
-            pass
+        """Read the rest of the stream and return the assembled ``Response`` (also after iterating)."""
+        while True:
+            try:
+                next(self)
+            except StopIteration:
+                break
         return self._core.response()
 
     def close(self) -> None:
@@ -328,11 +346,13 @@ class AsyncStreamResponse(_StreamState):
         await self.aclose()  # shielded: also when leaving a cancelled scope, the connection must go back
 
     def __aiter__(self) -> AsyncStreamResponse:
+        self._check_fresh()
         return self
 
     async def __anext__(self) -> Chunk:
         while not self._pending:
             if self._done:
+                self._ended = True
                 raise StopAsyncIteration
             await self._pull()
         return self._pending.popleft()
@@ -360,12 +380,16 @@ class AsyncStreamResponse(_StreamState):
 
     def text_stream(self) -> AsyncIterator[str]:
         """Only the answer's text fragments (``async for text in s.text_stream()``)."""
+        self._check_fresh()
         return _AsyncText(self)
 
     async def response(self) -> Response:
-        """Read the rest of the stream and return the assembled ``Response``."""
-        async for _ in self:
-            pass
+        """Read the rest of the stream and return the assembled ``Response`` (also after iterating)."""
+        while True:
+            try:
+                await self.__anext__()
+            except StopAsyncIteration:
+                break
         return self._core.response()
 
     async def aclose(self) -> None:

@@ -42,7 +42,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "stop_sequence", "error"]
 
 
-class _Part(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
+class _Part(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True, forbid_unknown_fields=True):
     """Each part declares ``type``, its tag, as a ``ClassVar[Literal[...]]`` (not a field: msgspec
     writes and reads the tag itself), so ``if part.type == "text": part.text`` narrows for type checkers."""
 
@@ -117,15 +117,19 @@ ContentPart = Union[  # noqa: UP007 - msgspec needs a runtime union
 ]
 
 
-class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One conversation turn. ``content`` is a string or a list of parts."""
+class Message(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """One conversation turn. ``content`` is a string or a list of parts. A message dict with any
+    other key (OpenAI's ``name``, ...) is refused, never silently dropped."""
 
     role: Role
     content: str | list[ContentPart]
 
 
-class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
-    """A tool the model may call. ``parameters`` is a JSON schema for the arguments object."""
+class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """A tool the model may call. ``parameters`` is a JSON schema for the arguments object.
+
+    As a dict, ``input_schema`` (Anthropic's name) is accepted in place of ``parameters``; any other
+    unknown key (``strict``, ...) is refused with a ``ValidationError`` naming it."""
 
     name: str
     description: str = ""
