@@ -39,8 +39,8 @@ from ._errors import (
 )
 from ._model_spec import ModelSpec, parse_model_spec
 from ._object.result import ObjectResponse, ObjectStreamResponse
-from ._options import ChatOptions, ProviderOptions
 from ._options import NO_PROMPT as _NO_PROMPT
+from ._options import ChatOptions, ProviderOptions
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
 from ._types import (
