@@ -12,6 +12,7 @@ import threading as _threading
 import typing as _typing
 import warnings as _warnings
 
+from . import _tools
 from ._aws.credentials_types import AwsCredentials, BearerToken
 from ._aws.keystore import clear_keys, get_key, put_key
 from ._aws.mint_key import abedrock_api_key, bedrock_api_key
@@ -40,9 +41,10 @@ from ._errors import (
 from ._model_spec import ModelSpec, parse_model_spec
 from ._object.result import ObjectResponse, ObjectStreamResponse
 from ._options import NO_PROMPT as _NO_PROMPT
-from ._options import ChatOptions, ProviderOptions
+from ._options import ChatOptions, ProviderOptions, ToolRunOptions
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
+from ._tools import MaxStepsError, ToolFunction, ToolRun, tool
 from ._types import (
     Chunk,
     DocumentPart,
@@ -93,6 +95,7 @@ __all__ = [
     "EventStreamError",
     "FinishChunk",
     "ImagePart",
+    "MaxStepsError",
     "Message",
     "ModelNotReadyError",
     "ModelSpec",
@@ -121,7 +124,10 @@ __all__ = [
     "ToolCall",
     "ToolCallChunk",
     "ToolCallDeltaChunk",
+    "ToolFunction",
     "ToolResultPart",
+    "ToolRun",
+    "ToolRunOptions",
     "Usage",
     "UsageChunk",
     "UsageTotals",
@@ -129,6 +135,7 @@ __all__ = [
     "__version__",
     "abedrock_api_key",
     "agenerate_text",
+    "arun_tools",
     "astream_text",
     "bedrock_api_key",
     "clear_keys",
@@ -138,7 +145,9 @@ __all__ = [
     "models",
     "parse_model_spec",
     "put_key",
+    "run_tools",
     "stream_text",
+    "tool",
 ]
 
 _default_lock = _threading.Lock()
@@ -179,6 +188,38 @@ async def astream_text(
 ) -> "AsyncStreamResponse":
     """Async ``stream_text`` (asyncio or trio)."""
     return await default_client().astream_text(model, prompt, **opts)
+
+
+def run_tools(
+    model: str,
+    prompt: _Prompt,
+    *,
+    tools: _typing.Sequence[_typing.Callable[..., _typing.Any]],
+    max_steps: int = 10,
+    client: "Client | None" = None,
+    **opts: "Unpack[ToolRunOptions]",
+) -> ToolRun:
+    """Call ``model`` and run the tools it asks for until it answers without tools (docs/tools.md).
+
+    ``tools``: Python functions (sync or async) or ``@reqbed.tool`` objects; ``max_steps``: the most
+    model calls (``MaxStepsError`` after that, carrying the transcript); ``client``: the
+    ``reqbed.Client`` to call through (the default client otherwise); other options as for
+    ``generate_text``. Returns a ``ToolRun`` (``.text``, ``.response``, ``.messages``, ``.usage``).
+    """
+    return _tools.run_tools(client or default_client(), model, prompt, tools=tools, max_steps=max_steps, **opts)
+
+
+async def arun_tools(
+    model: str,
+    prompt: _Prompt,
+    *,
+    tools: _typing.Sequence[_typing.Callable[..., _typing.Any]],
+    max_steps: int = 10,
+    client: "Client | None" = None,
+    **opts: "Unpack[ToolRunOptions]",
+) -> ToolRun:
+    """Async ``run_tools`` (asyncio or trio); a turn's async tool calls run concurrently."""
+    return await _tools.arun_tools(client or default_client(), model, prompt, tools=tools, max_steps=max_steps, **opts)
 
 
 _LAZY_MODULES = {

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypedDict, Union
 
 from ._types import Message, Tool
 
-__all__ = ["NO_PROMPT", "ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig"]
+__all__ = ["NO_PROMPT", "ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig", "ToolRunOptions"]
 
 #: What ``prompt`` may be: a string (one user turn), a ``Message``, or a list of ``Message`` s and
 #: message dicts (``{"role": "user", "content": "hi"}``) mixed freely.
@@ -78,8 +78,9 @@ class Fallback(_FallbackModel, total=False):
     provider_options: ProviderOptions
 
 
-class ChatOptions(TypedDict, total=False):
-    """The options of a chat call (``generate_text``, ``stream_text`` and their async twins)."""
+class ToolRunOptions(TypedDict, total=False):
+    """The options of ``run_tools`` / ``arun_tools`` besides their own (``tools`` are the functions,
+    given apart): ``ChatOptions`` without ``tools`` and ``tool_choice``."""
 
     system: str
     max_tokens: int
@@ -87,11 +88,16 @@ class ChatOptions(TypedDict, total=False):
     top_p: float
     top_k: int
     stop: str | list[str]
-    tools: Sequence[Tool | Mapping[str, Any]]
-    tool_choice: str
     thinking: ThinkingConfig
     reasoning_effort: Literal["low", "medium", "high"]
     timeout: float
     max_retries: int
     fallbacks: Sequence[Fallback]
     provider_options: ProviderOptions
+
+
+class ChatOptions(ToolRunOptions, total=False):
+    """The options of a chat call (``generate_text``, ``stream_text`` and their async twins)."""
+
+    tools: Sequence[Tool | Mapping[str, Any]]
+    tool_choice: str

@@ -145,6 +145,23 @@ class Usage(msgspec.Struct, kw_only=True, frozen=True):
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
 
+    def __add__(self, other: Usage) -> Usage:
+        """Field by field: ``total = a.usage + b.usage``; ``sum(usages)`` works too (starting at 0)."""
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+    def __radd__(self, other: object) -> Usage:
+        if other == 0:  # ``sum()``'s start value
+            return self
+        return NotImplemented
+
 
 class Response(msgspec.Struct, kw_only=True, frozen=True):
     """A complete answer.
