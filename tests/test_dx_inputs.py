@@ -34,7 +34,8 @@ def _field(prompt: Any = "hi", model: str = MODEL, **opts: Any) -> str | None:
 def test_unknown_keys_on_tools_messages_and_parts_are_refused_by_name() -> None:
     assert _field(tools=[{"name": "w", "parameters": SCHEMA, "strict": True}]) == "tools[0].strict"
     assert _field([{"role": "user", "content": "hi", "name": "bob"}]) == "prompt[0].name"
-    assert _field([{"role": "user", "content": [{"type": "text", "text": "x", "foo": 1}]}]) == "prompt[0].content[0].foo"
+    part = {"type": "text", "text": "x", "foo": 1}
+    assert _field([{"role": "user", "content": [part]}]) == "prompt[0].content[0].foo"
     with pytest.raises(reqbed.ValidationError, match="unknown key 'strict'"):
         build_chat_request(MODEL, "hi", {"tools": [{"name": "w", "strict": True}]})
 
