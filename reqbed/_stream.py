@@ -185,6 +185,8 @@ class _StreamState:
         self._done = False
         self._closed = False
         self._ended = False  # the end was delivered to the caller (StopIteration): a 2nd loop is an error
+        self._first_at: float | None = None  # deadline.elapsed() at the first chunk, then at the end
+        self._end_at: float | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._prepared.request.spec.spec!r}, done={self._done})"
@@ -207,9 +209,24 @@ class _StreamState:
         if data is None:
             self._pending.extend(self._core.close())
             self._done = True
+            if self._deadline is not None:
+                self._end_at = self._deadline.elapsed()
             return True
         self._pending.extend(self._core.feed(data))
+        if self._pending and self._first_at is None and self._deadline is not None:
+            self._first_at = self._deadline.elapsed()
         return False
+
+    def _assembled(self) -> Response:
+        """The assembled answer, with its request id and timings."""
+        import msgspec
+
+        return msgspec.structs.replace(
+            self._core.response(),
+            request_id=self._http.headers.get("x-amzn-requestid"),
+            latency=self._end_at,
+            time_to_first_token=self._first_at,
+        )
 
 
 class StreamResponse(_StreamState):
@@ -294,7 +311,7 @@ class StreamResponse(_StreamState):
                 next(self)
             except StopIteration:
                 break
-        return self._core.response()
+        return self._assembled()
 
     def close(self) -> None:
         """Release the connection. Safe to call more than once."""
@@ -390,7 +407,7 @@ class AsyncStreamResponse(_StreamState):
                 await self.__anext__()
             except StopAsyncIteration:
                 break
-        return self._core.response()
+        return self._assembled()
 
     async def aclose(self) -> None:
         """Release the connection. Safe to call more than once; completes even inside a cancelled

@@ -182,6 +182,28 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     raw: Any = None
     served_by: str | None = None
     region: str | None = None
+    #: AWS's ``x-amzn-RequestId`` for the answering request (quote it to AWS support)
+    request_id: str | None = None
+    #: seconds from the start of the call (retries and fallbacks included) to the complete answer
+    latency: float | None = None
+    #: streams only: seconds from the start of the call to the first decoded chunk
+    time_to_first_token: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready builtins (bytes as base64 strings; ``raw`` as decoded). ``Response.from_dict``
+        reads it back; ``json.dumps(resp.to_dict())`` stores it."""
+        out: dict[str, Any] = msgspec.to_builtins(self)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Response:
+        """The ``Response`` a ``to_dict`` (or its JSON) describes; a ``ValidationError`` names a bad field."""
+        try:
+            return msgspec.convert(data, cls)
+        except msgspec.ValidationError as e:
+            from ._errors import ValidationError
+
+            raise ValidationError(str(e), field="response") from None
 
     @property
     def cost(self) -> Cost:
