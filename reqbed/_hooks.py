@@ -11,19 +11,39 @@ so it is the one place that reports them. For each attempt, in order:
 
 Observers are callables in ``OBSERVERS``, called synchronously in the calling thread or task;
 they must be quick and must not raise (an observer's exception propagates into the call). No
-event is built while the list is empty. Events hold no secrets: target labels and reqbed errors,
-whose messages never carry credentials.
+event is built while the list is empty and the ``reqbed`` logger is quiet (``wanted()``). Events
+hold no secrets: target labels, HTTP methods, statuses and reqbed errors, whose messages never
+carry credentials (nor prompt text).
+
+The ``reqbed`` logger is the built-in observer (``log_event``), called before ``OBSERVERS``:
+DEBUG for every attempt (method, target, status, latency) and every retry decision, WARNING for
+each retry and each move to a fallback. reqbed adds a ``NullHandler``: nothing is printed unless
+the application configures logging.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from ._errors import ReqbedError
 
-__all__ = ["OBSERVERS", "AttemptEnded", "AttemptStarted", "Event", "Observer", "RetryDecision", "emit"]
+__all__ = [
+    "OBSERVERS",
+    "AttemptEnded",
+    "AttemptStarted",
+    "Event",
+    "Observer",
+    "RetryDecision",
+    "emit",
+    "log_event",
+    "wanted",
+]
+
+logger = logging.getLogger("reqbed")
+logger.addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -31,6 +51,7 @@ class AttemptStarted:
     target: str
     index: int
     attempt: int
+    method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,10 @@ class AttemptEnded:
     index: int
     attempt: int
     error: ReqbedError | None = None
+    #: seconds the attempt took (send to result or error)
+    elapsed: float | None = None
+    #: the HTTP status of an error answer (None on success and for connection errors)
+    status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +83,39 @@ Observer = Callable[[Event], None]
 OBSERVERS: list[Observer] = []
 
 
+def wanted() -> bool:
+    """Whether to build events at all: an observer is registered, or the logger would write."""
+    return bool(OBSERVERS) or logger.isEnabledFor(logging.WARNING)
+
+
 def emit(event: Event) -> None:
+    log_event(event)
     for observer in tuple(OBSERVERS):
         observer(event)
+
+
+def log_event(event: Event) -> None:
+    """The ``reqbed`` logger's view of an event (no secrets, no prompt text: labels and error names)."""
+    if isinstance(event, AttemptStarted):
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("reqbed: attempt %d: %s %s", event.attempt, event.method or "?", event.target)
+    elif isinstance(event, AttemptEnded):
+        if logger.isEnabledFor(logging.DEBUG):
+            took = "?" if event.elapsed is None else f"{event.elapsed:.3f}"
+            if event.error is None:
+                logger.debug("reqbed: attempt %d of %s: ok in %s s", event.attempt, event.target, took)
+            else:
+                logger.debug(
+                    "reqbed: attempt %d of %s: %s (status %s) in %s s",
+                    event.attempt,
+                    event.target,
+                    type(event.error).__name__,
+                    event.status if event.status is not None else "-",
+                    took,
+                )
+    elif event.action == "retry":
+        logger.warning("reqbed: retry %d of %s in %.3f s", event.attempt, event.target, event.delay or 0.0)
+    elif event.action == "fallback":
+        logger.warning("reqbed: %s failed; falling back to %s", event.target, event.fallback_to)
+    else:
+        logger.debug("reqbed: giving up on %s after %d attempt(s)", event.target, event.attempt)
