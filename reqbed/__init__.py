@@ -38,6 +38,7 @@ from ._errors import (
     ThrottlingError,
     ValidationError,
 )
+from ._interop import from_anthropic, from_openai
 from ._model_spec import ModelSpec, parse_model_spec
 from ._object.result import ObjectResponse, ObjectStreamResponse
 from ._options import NO_PROMPT as _NO_PROMPT
@@ -140,6 +141,8 @@ __all__ = [
     "bedrock_api_key",
     "clear_keys",
     "default_client",
+    "from_anthropic",
+    "from_openai",
     "generate_text",
     "get_key",
     "models",

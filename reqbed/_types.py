@@ -195,6 +195,18 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
         out: dict[str, Any] = msgspec.to_builtins(self)
         return out
 
+    def to_openai(self) -> dict[str, Any]:
+        """This answer as an OpenAI chat-completions ``chat.completion`` object (docs/interop.md)."""
+        from ._interop_out import to_openai
+
+        return to_openai(self)
+
+    def to_anthropic(self) -> dict[str, Any]:
+        """This answer as an Anthropic Messages ``message`` object (docs/interop.md)."""
+        from ._interop_out import to_anthropic
+
+        return to_anthropic(self)
+
     @classmethod
     def from_dict(cls, data: Any) -> Response:
         """The ``Response`` a ``to_dict`` (or its JSON) describes; a ``ValidationError`` names a bad field."""
