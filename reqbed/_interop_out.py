@@ -1,19 +1,17 @@
 """``Response.to_openai()`` / ``.to_anthropic()``: a reqbed answer in OpenAI's / Anthropic's shape.
 
 Plain dicts shaped like OpenAI's ``chat.completion`` and Anthropic's Messages ``message`` objects
-(tests validate them with both SDKs' own types). This module imports nothing of reqbed's:
-``_types`` imports it when a conversion is asked for. docs/interop.md lists every mapping.
+(tests validate them with both SDKs' own types). This module imports nothing of reqbed's, not
+even for type checkers (``resp`` is a ``reqbed.Response``, typed ``Any`` here): ``_types`` imports it
+when a conversion is asked for. docs/interop.md lists every mapping.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
-
-if TYPE_CHECKING:
-    from ._types import Response
 
 __all__ = ["to_anthropic", "to_openai"]
 
@@ -39,7 +37,7 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def to_openai(resp: Response) -> dict[str, Any]:
+def to_openai(resp: Any) -> dict[str, Any]:
     """``resp`` as an OpenAI ``chat.completion`` object (see docs/interop.md for the mapping)."""
     message: dict[str, Any] = {"role": "assistant", "content": resp.text or None}
     if resp.tool_calls:
@@ -69,7 +67,7 @@ def to_openai(resp: Response) -> dict[str, Any]:
     }
 
 
-def to_anthropic(resp: Response) -> dict[str, Any]:
+def to_anthropic(resp: Any) -> dict[str, Any]:
     """``resp`` as an Anthropic Messages ``message`` object (see docs/interop.md for the mapping)."""
     content: list[dict[str, Any]] = []
     parts: list[Any] = resp.message.content if isinstance(resp.message.content, list) else []
