@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -218,17 +219,17 @@ def call_flow(
             deadline.check()
             attempt = retries + 1
             started = time.monotonic()
-            if wanted():
+            if wanted(DEBUG):
                 emit(AttemptStarted(target.served_by, target.index, attempt, getattr(target.prepared, "method", None)))
             try:
                 result = yield from resign_on_skew(target, target.endpoint, clock, error_of)
             except ReqbedError as e:
                 error = e
             else:
-                if wanted():
+                if wanted(DEBUG):
                     emit(AttemptEnded(target.served_by, target.index, attempt, elapsed=time.monotonic() - started))
                 return result
-            if wanted():
+            if wanted(DEBUG):
                 took, status = time.monotonic() - started, getattr(error, "status", None)
                 emit(AttemptEnded(target.served_by, target.index, attempt, error, took, status))
             delay = _retry_or_give_up(policy, target, error, retries, deadline)

@@ -83,9 +83,11 @@ Observer = Callable[[Event], None]
 OBSERVERS: list[Observer] = []
 
 
-def wanted() -> bool:
-    """Whether to build events at all: an observer is registered, or the logger would write."""
-    return bool(OBSERVERS) or logger.isEnabledFor(logging.WARNING)
+def wanted(level: int = logging.WARNING) -> bool:
+    """Whether to build an event at all: an observer is registered, or the logger would write at
+    ``level`` (attempts log at DEBUG, so by default the success path builds nothing; retry and
+    fallback decisions at WARNING)."""
+    return bool(OBSERVERS) or logger.isEnabledFor(level)
 
 
 def emit(event: Event) -> None:
