@@ -14,9 +14,13 @@ import msgspec
 from ._errors import EventStreamError, ModelStreamError
 from ._types import (
     Chunk,
+    CitationChunk,
+    CitationsPart,
     ContentPart,
     FinishChunk,
     FinishReason,
+    GuardrailChunk,
+    GuardrailResult,
     Message,
     RedactedThinkingPart,
     Response,
@@ -44,8 +48,8 @@ def make_response(
     model: str,
     raw: Any,
 ) -> Response:
-    """Build a Response from the assistant's content parts (thinking, text, tool calls)."""
-    text = "".join(p.text for p in content if isinstance(p, TextPart))
+    """Build a Response from the assistant's content parts (thinking, text, cited text, tool calls)."""
+    text = "".join(p.text for p in content if isinstance(p, (TextPart, CitationsPart)))
     thinking_parts = [p.text for p in content if isinstance(p, ThinkingPart)]
     tool_calls = [p for p in content if isinstance(p, ToolCall)]
     return Response(
@@ -57,6 +61,7 @@ def make_response(
         model=model,
         message=Message(role="assistant", content=content),
         raw=raw,
+        citations=[c for p in content if isinstance(p, CitationsPart) for c in p.citations],
     )
 
 
@@ -100,6 +105,7 @@ class StreamAccumulator:
         self._signature: str | None = None
         self._usage = Usage()
         self._finish: FinishReason | None = None
+        self._guardrail: GuardrailResult | None = None
         self.raw_events: list[Any] = []
 
     @property
@@ -139,18 +145,40 @@ class StreamAccumulator:
             self._usage = chunk.usage
         elif isinstance(chunk, FinishChunk):
             self._finish = chunk.finish_reason
+        elif isinstance(chunk, CitationChunk):
+            self._cite(chunk)
+        elif isinstance(chunk, GuardrailChunk):
+            self._guardrail = chunk.result
         elif isinstance(chunk, ToolCallDeltaChunk):
             pass  # the completed ToolCallChunk carries the call
+
+    def _cite(self, chunk: CitationChunk) -> None:
+        """The cited block's text was streamed as text: the tail of the pending text becomes a
+        ``CitationsPart`` (as in the non-streamed answer); further citations of it join it."""
+        last = self._content[-1] if self._content else None
+        if not self._text and isinstance(last, CitationsPart) and last.text == chunk.text:
+            self._content[-1] = CitationsPart(text=last.text, citations=[*last.citations, chunk.citation])
+            return
+        pending = "".join(self._text)
+        if not chunk.text or not pending.endswith(chunk.text):
+            raise ModelStreamError("a citation arrived for text the stream did not send")
+        self._flush_thinking()
+        self._text = [pending[: len(pending) - len(chunk.text)]] if len(pending) > len(chunk.text) else []
+        self._flush_text()
+        self._content.append(CitationsPart(text=chunk.text, citations=[chunk.citation]))
 
     def response(self) -> Response:
         if self._finish is None:
             raise EventStreamError("the stream ended before its final events; the answer is incomplete")
         self._flush_thinking()
         self._flush_text()
-        return make_response(
+        response = make_response(
             content=self._content,
             finish_reason=self._finish,
             usage=self._usage,
             model=self.model,
             raw=self.raw_events,
         )
+        if self._guardrail is not None:
+            response = msgspec.structs.replace(response, guardrail=self._guardrail)
+        return response

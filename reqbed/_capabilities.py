@@ -19,6 +19,8 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     streaming_tools: bool = True
     images: bool = False
     documents: bool = False
+    video: bool = False
+    audio: bool = False
     caching: bool = False
     thinking: bool = False
     #: takes ``reasoning_effort`` as its own field (gpt-oss) rather than a thinking budget

@@ -78,7 +78,7 @@ def to_anthropic(resp: Any) -> dict[str, Any]:
             content.append({"type": "thinking", "thinking": p.text, "signature": p.signature or ""})
         elif p.type == "redacted_thinking":
             content.append({"type": "redacted_thinking", "data": p.data})
-        elif p.type == "text":
+        elif p.type in ("text", "citations"):  # cited text as text (Bedrock's citation shape is not Anthropic's)
             content.append({"type": "text", "text": p.text})
         elif p.type == "tool_call":
             content.append({"type": "tool_use", "id": p.id, "name": p.name, "input": p.arguments})

@@ -151,7 +151,7 @@ def _timed(result: Response, response: httpx.Response, deadline: Deadline) -> Re
     import msgspec
 
     return msgspec.structs.replace(
-        result, request_id=response.headers.get("x-amzn-requestid"), latency=deadline.elapsed()
+        result, request_id=response.headers.get("x-amzn-requestid"), elapsed=deadline.elapsed()
     )
 
 

@@ -12,7 +12,7 @@ documents each option: type, default, and which families and endpoints honour it
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict, Union
 
-from ._types import Message, Tool
+from ._types import Guardrail, Message, Tool
 
 __all__ = ["NO_PROMPT", "ChatOptions", "Fallback", "Prompt", "ProviderOptions", "ThinkingConfig", "ToolRunOptions"]
 
@@ -58,6 +58,7 @@ class ProviderOptions(TypedDict, total=False):
     anthropic_cache_messages: int
     anthropic_beta: list[str]
     cohere_documents: list[dict[str, Any]]
+    additional_model_response_field_paths: list[str]
 
 
 class ThinkingConfig(TypedDict, total=False):
@@ -78,6 +79,15 @@ class Fallback(_FallbackModel, total=False):
     provider_options: ProviderOptions
 
 
+class GuardrailOptions(TypedDict, total=False):
+    """``guardrail``: a Bedrock guardrail to apply (docs/guardrails.md); or a ``reqbed.Guardrail``."""
+
+    id: str
+    version: str
+    trace: Literal["enabled", "enabled_full", "disabled"]
+    stream_mode: Literal["sync", "async"]
+
+
 class ToolRunOptions(TypedDict, total=False):
     """The options of ``run_tools`` / ``arun_tools`` besides their own (``tools`` are the functions,
     given apart): ``ChatOptions`` without ``tools`` and ``tool_choice``."""
@@ -94,6 +104,11 @@ class ToolRunOptions(TypedDict, total=False):
     max_retries: int
     fallbacks: Sequence[Fallback]
     provider_options: ProviderOptions
+    # Bedrock request features (docs/guardrails.md, docs/endpoints.md)
+    guardrail: GuardrailOptions | Guardrail
+    service_tier: Literal["priority", "default", "flex"]
+    latency: Literal["standard", "optimized"]
+    request_metadata: Mapping[str, str]
 
 
 class ChatOptions(ToolRunOptions, total=False):

@@ -35,8 +35,9 @@ from ._aws.credentials import DEFAULT_REGION, explicit_region, resolve_auth, res
 from ._aws.credentials_types import Auth, AwsCredentials, BearerToken
 from ._aws.secret import SignedHeaders
 from ._aws.sigv4 import sign_headers
+from ._catalog._capabilities import family_capabilities
 from ._errors import APIError, map_api_error
-from ._families import Formatter, choose_formatter, family_for
+from ._families import Formatter, choose_formatter, family_for, request_headers
 from ._families._common import check_capabilities, unexpected_shapes
 from ._request import ChatRequest, ProviderOptions, build_chat_request
 from ._types import Response
@@ -141,7 +142,7 @@ class ChatPrepared(Prepared):
         if status >= 300:
             raise self.error(status, headers, body)
         with unexpected_shapes(f"the {self.formatter.name} answer"):
-            response = self.formatter.parse_response(body, self.request)
+            response = self.formatter.parse_response(body, self.request, headers)
         return msgspec.structs.replace(response, served_by=self.request.spec.spec)
 
     def error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:
@@ -172,7 +173,9 @@ def prepare(
     """Steps 1-6 (sources 1-3) of a chat call: everything that can fail on bad input fails here."""
     env = os.environ if environ is None else environ
     request = build_chat_request(model, prompt, opts, stream=stream)  # 1
-    request.capabilities = caps = family_for(request.spec).capabilities(request.spec)  # 2
+    request.capabilities = caps = family_capabilities(request.spec) or family_for(request.spec).capabilities(
+        request.spec
+    )  # 2
     check_capabilities(request, caps)
     formatter = choose_formatter(request)  # 3
     body = _encode(formatter.build_body(request))  # 4
@@ -184,6 +187,7 @@ def prepare(
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/vnd.amazon.eventstream" if stream else "application/json",
+        **request_headers(request, formatter),
     }
     return ChatPrepared(
         request,

@@ -18,12 +18,16 @@ from . import _options
 from ._aws.secret import shown
 from ._capabilities import Capabilities
 from ._errors import ValidationError
+from ._features import NONE as NO_FEATURES
+from ._features import Features, parse_features
 from ._json_check import check_json_value
 from ._model_spec import ModelSpec, parse_model_spec
 from ._retry import MAX_RETRIES_LIMIT
 from ._types import (
+    AudioPart,
     ContentPart,
     DocumentPart,
+    GuardContentPart,
     ImagePart,
     Message,
     RedactedThinkingPart,
@@ -32,6 +36,7 @@ from ._types import (
     Tool,
     ToolCall,
     ToolResultPart,
+    VideoPart,
 )
 
 __all__ = [
@@ -88,6 +93,8 @@ class ProviderOptions(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
     anthropic_beta: list[str] | None = None
     #: Cohere Command R / R+ RAG ``documents`` (``[{"title": ..., "snippet": ...}]``): native body only.
     cohere_documents: list[dict[str, Any]] | None = None
+    #: Converse ``additionalModelResponseFieldPaths`` (JSON Pointers into the model's own answer)
+    additional_model_response_field_paths: list[str] | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -137,6 +144,8 @@ class ChatRequest(msgspec.Struct, kw_only=True):
     max_retries: int | None = None
     #: what the model can do: found once, in step 2 (``_pipeline.prepare``), and read by the formatters
     capabilities: Capabilities = Capabilities()
+    #: guardrail, service tier, latency, request metadata (``_features``)
+    features: Features = NO_FEATURES
 
     @property
     def has_tool_history(self) -> bool:
@@ -192,13 +201,52 @@ def _provider_options_error(text: str) -> ValidationError:
     return _fail(text, "provider_options" + where)
 
 
+_S3_URI = re.compile(r"s3://[a-z0-9][.\-a-z0-9]{1,61}[a-z0-9](/.*)?")
+
+
+def _check_s3(s3: dict[str, str], field: str) -> None:
+    """An S3 source (botocore's S3Location: ``uri`` and an optional 12-digit ``bucket_owner``)."""
+    unknown = set(s3) - {"uri", "bucket_owner"}
+    if unknown:
+        raise _fail(f"unknown key(s) {sorted(unknown)}; an S3 source has uri and bucket_owner", field)
+    uri = s3.get("uri")
+    if not isinstance(uri, str) or len(uri) > 1024 or not _S3_URI.fullmatch(uri):
+        raise _fail(f"must be an s3://bucket/key URI, got {uri!r}", f"{field}.uri")
+    owner = s3.get("bucket_owner")
+    if owner is not None and not re.fullmatch(r"[0-9]{12}", owner):
+        raise _fail("must be a 12-digit AWS account id", f"{field}.bucket_owner")
+
+
 def _check_media(p: ContentPart, field: str) -> None:
-    """Images and documents (also inside tool results) must hold bytes."""
-    if isinstance(p, (ImagePart, DocumentPart)) and not p.data:
-        raise _fail("holds no bytes", f"{field}.data")
+    """Images, documents, video and audio (also inside tool results) hold bytes or an S3 source."""
+    if isinstance(p, (ImagePart, DocumentPart, VideoPart, AudioPart)):
+        if p.s3 is not None:
+            if p.data:
+                raise _fail("give either data or s3, not both", field)
+            _check_s3(p.s3, f"{field}.s3")
+        elif not p.data:
+            raise _fail("holds no bytes", f"{field}.data")
     if isinstance(p, ToolResultPart) and not isinstance(p.content, str):
         for k, q in enumerate(p.content):
             _check_media(q, f"{field}.content[{k}]")
+
+
+_GUARD_QUALIFIERS = ("grounding_source", "query", "guard_content")
+
+
+def _check_guard_content(p: GuardContentPart, field: str) -> None:
+    if (p.text is None) == (p.data is None):
+        raise _fail("guard content holds either text or an image (data and media_type)", field)
+    if p.data is not None:
+        if p.media_type not in ("image/png", "image/jpeg"):
+            raise _fail(f"must be image/png or image/jpeg, got {p.media_type!r}", f"{field}.media_type")
+        if not p.data:
+            raise _fail("holds no bytes", f"{field}.data")
+        if p.qualifiers:
+            raise _fail("qualifiers apply to text guard content only", f"{field}.qualifiers")
+    for k, q in enumerate(p.qualifiers):
+        if q not in _GUARD_QUALIFIERS:
+            raise _fail(f"must be one of {list(_GUARD_QUALIFIERS)}, got {q!r}", f"{field}.qualifiers[{k}]")
 
 
 def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
@@ -241,6 +289,10 @@ def _normalize_messages(prompt: Any) -> tuple[list[TextPart], list[Message]]:
                     raise _fail(f"tool result for {p.tool_call_id!r} has no earlier tool call with that id", pf)
             elif isinstance(p, (ThinkingPart, RedactedThinkingPart)) and m.role != "assistant":
                 raise _fail("thinking belongs in assistant turns", pf)
+            elif isinstance(p, GuardContentPart):
+                if m.role != "user":
+                    raise _fail("guard content belongs in user turns", pf)
+                _check_guard_content(p, pf)
             elif m.role == "tool":
                 raise _fail("tool turns hold tool results only", pf)
         parts = [p for p in parts if not (isinstance(p, TextPart) and not p.text.strip() and p.cache_control is None)]
@@ -468,7 +520,9 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
         thinking_budget=_thinking_budget(opts),
         reasoning_effort=opts.get("reasoning_effort"),
     )
+    features = parse_features(opts, po.additional_model_response_field_paths)
     return ChatRequest(
+        features=features,
         spec=spec,
         system=system,
         messages=messages,

@@ -224,7 +224,7 @@ class _StreamState:
         return msgspec.structs.replace(
             self._core.response(),
             request_id=self._http.headers.get("x-amzn-requestid"),
-            latency=self._end_at,
+            elapsed=self._end_at,
             time_to_first_token=self._first_at,
         )
 

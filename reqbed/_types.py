@@ -15,11 +15,19 @@ if TYPE_CHECKING:
     from ._catalog._types import Cost
 
 __all__ = [
+    "AudioPart",
     "Chunk",
+    "Citation",
+    "CitationChunk",
+    "CitationsPart",
     "ContentPart",
     "DocumentPart",
     "FinishChunk",
     "FinishReason",
+    "GuardContentPart",
+    "Guardrail",
+    "GuardrailChunk",
+    "GuardrailResult",
     "ImagePart",
     "Message",
     "RedactedThinkingPart",
@@ -36,6 +44,7 @@ __all__ = [
     "ToolResultPart",
     "Usage",
     "UsageChunk",
+    "VideoPart",
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -57,22 +66,52 @@ class TextPart(_Part, tag="text"):
 
 
 class ImagePart(_Part, tag="image"):
-    """An image: raw bytes and their media type (``image/png``, ``image/jpeg``, ``image/gif``, ``image/webp``)."""
+    """An image: raw bytes and their media type (``image/png``, ``image/jpeg``, ``image/gif``, ``image/webp``).
+    Instead of bytes, ``s3={"uri": "s3://bucket/key", "bucket_owner": "123456789012"}`` (Converse only)."""
 
     type: ClassVar[Literal["image"]] = "image"
 
-    data: bytes
     media_type: str
+    data: bytes = b""
+    s3: dict[str, str] | None = None
 
 
 class DocumentPart(_Part, tag="document"):
-    """A document: raw bytes, ``format`` (pdf, csv, doc, docx, xls, xlsx, html, txt, md) and a name."""
+    """A document: raw bytes, ``format`` (pdf, csv, doc, docx, xls, xlsx, html, txt, md) and a name.
+
+    ``citations=True`` asks the model to cite it (Converse's ``citations.enabled``: the answer's
+    ``Response.citations``); ``context`` is extra text about the document for the model."""
 
     type: ClassVar[Literal["document"]] = "document"
 
-    data: bytes
     format: str
     name: str
+    data: bytes = b""
+    citations: bool = False
+    context: str | None = None
+    s3: dict[str, str] | None = None
+
+
+class VideoPart(_Part, tag="video"):
+    """A video (Converse only; Amazon Nova Lite / Pro ...): raw bytes or an ``s3`` source, and its
+    ``format`` (mkv, mov, mp4, webm, flv, mpeg, mpg, wmv, three_gp)."""
+
+    type: ClassVar[Literal["video"]] = "video"
+
+    format: str
+    data: bytes = b""
+    s3: dict[str, str] | None = None
+
+
+class AudioPart(_Part, tag="audio"):
+    """Audio (Converse only, for models that take it): raw bytes or an ``s3`` source, and its
+    ``format`` (mp3, wav, flac, ogg, ... as Converse lists them)."""
+
+    type: ClassVar[Literal["audio"]] = "audio"
+
+    format: str
+    data: bytes = b""
+    s3: dict[str, str] | None = None
 
 
 class ToolCall(_Part, tag="tool_call"):
@@ -112,8 +151,52 @@ class RedactedThinkingPart(_Part, tag="redacted_thinking"):
     data: str
 
 
+class Citation(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """One source an answer cites: ``text`` is the cited source text (Bedrock's ``sourceContent``),
+    ``title`` / ``source`` name the document, ``location`` is where in it, as Bedrock gives it
+    (``{"documentChar": {"documentIndex": 0, "start": 0, "end": 42}}``, ``documentPage``, ...)."""
+
+    text: str = ""
+    title: str | None = None
+    source: str | None = None
+    location: dict[str, Any] | None = None
+
+
+class CitationsPart(_Part, tag="citations"):
+    """Answer text backed by citations (Converse's ``citationsContent``). Kept in ``Response.message``
+    so that a later turn re-sends it unchanged; its ``text`` is part of ``Response.text``."""
+
+    type: ClassVar[Literal["citations"]] = "citations"
+
+    text: str
+    citations: list[Citation] = msgspec.field(default_factory=list)
+
+
+class GuardContentPart(_Part, tag="guard_content"):
+    """Content a guardrail evaluates (Converse ``guardContent``): ``text`` with optional
+    ``qualifiers`` (``grounding_source``, ``query``, ``guard_content``), or an image (``data`` and
+    ``media_type``, png or jpeg)."""
+
+    type: ClassVar[Literal["guard_content"]] = "guard_content"
+
+    text: str | None = None
+    qualifiers: list[str] = msgspec.field(default_factory=list)
+    data: bytes | None = None
+    media_type: str | None = None
+
+
 ContentPart = Union[  # noqa: UP007 - msgspec needs a runtime union
-    TextPart, ImagePart, DocumentPart, ToolCall, ToolResultPart, ThinkingPart, RedactedThinkingPart
+    TextPart,
+    ImagePart,
+    DocumentPart,
+    ToolCall,
+    ToolResultPart,
+    ThinkingPart,
+    RedactedThinkingPart,
+    CitationsPart,
+    GuardContentPart,
+    VideoPart,
+    AudioPart,
 ]
 
 
@@ -127,6 +210,7 @@ class Message(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_f
 
 class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """A tool the model may call. ``parameters`` is a JSON schema for the arguments object.
+    ``cache_control`` (``{"type": "ephemeral", "ttl": "5m" | "1h"}``) puts a cache point after it.
 
     As a dict, ``input_schema`` (Anthropic's name) is accepted in place of ``parameters``; any other
     unknown key (``strict``, ...) is refused with a ``ValidationError`` naming it."""
@@ -134,6 +218,26 @@ class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, forbid
     name: str
     description: str = ""
     parameters: dict[str, Any] = msgspec.field(default_factory=lambda: {"type": "object", "properties": {}})
+    cache_control: dict[str, Any] | None = None
+
+
+class Guardrail(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """A Bedrock guardrail to apply to a call: its ``id`` (or ARN) and ``version`` (a number or
+    ``"DRAFT"``); ``trace`` (``"enabled"``, ``"enabled_full"``, ``"disabled"``) asks for its
+    assessment; ``stream_mode`` (``"sync"`` or ``"async"``) is ConverseStream's processing mode."""
+
+    id: str
+    version: str
+    trace: Literal["enabled", "enabled_full", "disabled"] | None = None
+    stream_mode: Literal["sync", "async"] | None = None
+
+
+class GuardrailResult(msgspec.Struct, kw_only=True, frozen=True):
+    """What a configured guardrail did: ``action`` is ``"INTERVENED"`` or ``"NONE"``; ``trace`` its
+    assessment as Bedrock gives it (when a trace was asked for)."""
+
+    action: Literal["INTERVENED", "NONE"]
+    trace: dict[str, Any] | None = None
 
 
 class Usage(msgspec.Struct, kw_only=True, frozen=True):
@@ -144,6 +248,8 @@ class Usage(msgspec.Struct, kw_only=True, frozen=True):
     total_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    #: cache writes by TTL (``{"5m": n, "1h": m}``), when Bedrock reports them: 1h writes cost more
+    cache_write_by_ttl: dict[str, int] = msgspec.field(default_factory=dict)
 
     def __add__(self, other: Usage) -> Usage:
         """Field by field: ``total = a.usage + b.usage``; ``sum(usages)`` works too (starting at 0)."""
@@ -169,7 +275,10 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     ``message`` is the assistant turn (thinking, text and tool calls), ready to append to a list
     prompt for the next turn. ``raw`` is the provider's decoded body (for streams: the events).
     ``served_by`` is the model spec that produced the answer. ``region`` is the region it was called in
-    (when known); ``cost`` prices ``usage`` from the model catalog (see docs/cost.md).
+    (when known); ``cost`` prices ``usage`` from the model catalog (see docs/cost.md). ``citations`` lists
+    the sources the answer cites (documents sent with ``citations=True``), in order. ``guardrail`` is set
+    whenever a guardrail was configured; ``service_tier`` / ``latency`` are the tier and performance
+    setting Bedrock says it applied (when it says).
     """
 
     text: str
@@ -181,11 +290,16 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     message: Message
     raw: Any = None
     served_by: str | None = None
+    citations: list[Citation] = msgspec.field(default_factory=list)
+    guardrail: GuardrailResult | None = None
+    service_tier: str | None = None
+    latency: str | None = None
     region: str | None = None
     #: AWS's ``x-amzn-RequestId`` for the answering request (quote it to AWS support)
     request_id: str | None = None
     #: seconds from the start of the call (retries and fallbacks included) to the complete answer
-    latency: float | None = None
+    #: (``latency`` is taken: Bedrock's performance setting)
+    elapsed: float | None = None
     #: streams only: seconds from the start of the call to the first decoded chunk
     time_to_first_token: float | None = None
 
@@ -226,7 +340,7 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
         from ._catalog._pricing import cost_of
 
         by_ttl = getattr(self.usage, "cache_write_by_ttl", None)
-        return cost_of(self.model, self.region, self.usage, cache_write_by_ttl=by_ttl)
+        return cost_of(self.model, self.region, self.usage, service_tier=self.service_tier, cache_write_by_ttl=by_ttl)
 
 
 class _Chunk(msgspec.Struct, kw_only=True, frozen=True, tag_field="type"):
@@ -273,6 +387,24 @@ class ToolCallChunk(_Chunk, frozen=True, tag="tool_call"):
     tool_call: ToolCall
 
 
+class CitationChunk(_Chunk, frozen=True, tag="citation"):
+    """A citation, emitted when the answer block it backs ends; ``text`` is that block's answer text
+    (already streamed as ``TextChunk``s)."""
+
+    type: ClassVar[Literal["citation"]] = "citation"
+
+    citation: Citation
+    text: str = ""
+
+
+class GuardrailChunk(_Chunk, frozen=True, tag="guardrail"):
+    """A configured guardrail's verdict (and trace), near the end of the stream."""
+
+    type: ClassVar[Literal["guardrail"]] = "guardrail"
+
+    result: GuardrailResult
+
+
 class UsageChunk(_Chunk, frozen=True, tag="usage"):
     """Token usage, usually near the end of the stream."""
 
@@ -290,5 +422,5 @@ class FinishChunk(_Chunk, frozen=True, tag="finish"):
 
 
 Chunk = Union[  # noqa: UP007
-    TextChunk, ThinkingChunk, ToolCallDeltaChunk, ToolCallChunk, UsageChunk, FinishChunk
+    TextChunk, ThinkingChunk, ToolCallDeltaChunk, ToolCallChunk, CitationChunk, GuardrailChunk, UsageChunk, FinishChunk
 ]

@@ -299,21 +299,35 @@ _DELIBERATE = {
 
 
 @pytest.mark.parametrize("model", [m for m in catalog().models if not m.is_embedding], ids=lambda m: m.id)
-def test_catalog_capabilities_agree_with_the_family_rules(model: reqbed.models.ModelInfo) -> None:
+def test_catalog_capabilities_never_allow_what_the_family_rule_knows_is_impossible(
+    model: reqbed.models.ModelInfo,
+) -> None:
+    """The family rules refuse only what is known to be impossible (unknown models are permissive); the
+    catalog, which step 2 asks first, may know more (refuse more) but never allows what a rule refuses."""
     spec = parse_model_spec(f"bedrock:{model.id}")
     family = FAMILIES.get(spec.family or "")
-    old = family.capabilities(spec) if family is not None else default_capabilities(spec)
+    rule = family.capabilities(spec) if family is not None else default_capabilities(spec)
     new = family_capabilities(spec)
     assert new is not None
     assert new.max_output_tokens is None  # as the rules: nothing refused on it yet
     for field in Capabilities.__struct_fields__:
-        if field == "streaming_tools":  # only meaningful with tools
-            assert (new.tools and new.streaming_tools) == (old.tools and old.streaming_tools)
-        elif (model.id, field) in _DELIBERATE:
-            assert getattr(new, field) != getattr(old, field)
-        else:
-            assert getattr(new, field) == getattr(old, field), field
+        if field in ("max_temperature", "max_output_tokens") or (model.id, field) in _DELIBERATE:
+            continue
+        if getattr(rule, field) is False and field != "system_only_prompt":
+            assert getattr(new, field) is False, field
+    assert new.max_temperature <= rule.max_temperature
     assert new == family_capabilities(parse_model_spec(f"bedrock:us.{model.id}"))  # profiles: the same model
+
+
+def test_step_2_asks_the_catalog_first_then_the_family_rule() -> None:
+    from reqbed._pipeline import prepare
+
+    known = prepare("bedrock:us.amazon.nova-micro-v1:0", "Hi", {})
+    assert known.request.capabilities == family_capabilities(known.request.spec)
+    assert known.request.capabilities.images is False  # the catalog: Nova Micro is text only
+    unknown = prepare("bedrock:writer.palmyra-x9-v1:0", "Hi", {})
+    assert family_capabilities(unknown.request.spec) is None
+    assert unknown.request.capabilities == default_capabilities(unknown.request.spec)
 
 
 def test_capabilities_for_unknown_models_are_permissive() -> None:

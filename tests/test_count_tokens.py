@@ -92,15 +92,17 @@ def test_bodies_pass_botocore(prompt: Any, opts: dict[str, Any], use_converse: b
     plan = plan_count_tokens(f"bedrock:{SONNET4}", prompt, {**opts, "provider_options": po})
     body = validate_with_botocore(plan)
     prepared = prepare(f"bedrock:{SONNET4}", prompt, {**opts, "provider_options": po})
-    if use_converse:
+    if prepared.formatter.endpoint == "converse":
+        assert use_converse is not False
         # exactly the Converse body reqbed would send, less what CountTokens has no member for
         sent = json.loads(prepared.body)
         assert body["input"]["converse"] == {
             k: sent[k] for k in ("messages", "system", "toolConfig", "additionalModelRequestFields") if k in sent
         }
     else:
-        # generate_text's endpoint rule picks Anthropic's native body: its exact bytes, base64
-        assert prepared.formatter.endpoint == "invoke"
+        # generate_text's endpoint rule picks Anthropic's native body (no tools): its exact bytes, base64
+        assert use_converse is not True
+        assert "tools" not in opts or use_converse is False
         assert base64.b64decode(body["input"]["invokeModel"]["body"]) == prepared.body
 
 

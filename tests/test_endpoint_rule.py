@@ -35,27 +35,28 @@ HISTORY = [
     {"role": "tool", "content": [{"type": "tool_result", "tool_call_id": "t1", "content": "found"}]},
 ]
 
-# tools: none / given (tools=[...]) / history (tool calls and results in the prompt, no tools given)
+# tools: none / given (tools=[...]) / history (tool calls and results in the prompt, no tools given).
+# Tools present -> Converse for every family (issue 11); use_converse=False forces the native body.
 #
 # family     tools    stream  use_converse: unset    True      False
 TABLE = """
 anthropic    none     no      invoke     converse  invoke
 anthropic    none     yes     invoke     converse  invoke
-anthropic    given    no      invoke     converse  invoke
-anthropic    given    yes     invoke     converse  invoke
-anthropic    history  no      invoke     converse  invoke
-anthropic    history  yes     invoke     converse  invoke
+anthropic    given    no      converse   converse  invoke
+anthropic    given    yes     converse   converse  invoke
+anthropic    history  no      converse   converse  invoke
+anthropic    history  yes     converse   converse  invoke
 cohere       none     no      invoke     converse  invoke
 cohere       none     yes     invoke     converse  invoke
-cohere       given    no      invoke     converse  invoke
-cohere       given    yes     invoke     converse  invoke
-cohere       history  no      invoke     converse  invoke
-cohere       history  yes     invoke     converse  invoke
+cohere       given    no      converse   converse  invoke
+cohere       given    yes     converse   converse  invoke
+cohere       history  no      converse   converse  invoke
+cohere       history  yes     converse   converse  invoke
 openai       none     no      invoke     converse  invoke
 openai       none     yes     invoke     converse  invoke
-openai       given    no      invoke     converse  invoke
+openai       given    no      converse   converse  invoke
 openai       given    yes     converse   converse  invoke
-openai       history  no      invoke     converse  invoke
+openai       history  no      converse   converse  invoke
 openai       history  yes     converse   converse  invoke
 meta         none     no      invoke     converse  invoke
 meta         none     yes     invoke     converse  invoke

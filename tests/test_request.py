@@ -60,7 +60,7 @@ PROMPT_CASES: list[tuple[Any, str]] = [
     ([{"role": "user"}], "prompt[0]"),
     ([{"role": "narrator", "content": "hi"}], "prompt[0].role"),
     ([{"role": "user", "content": "hi"}, {"role": "robot", "content": "x"}], "prompt[1].role"),
-    ([{"role": "user", "content": [{"type": "video", "data": "AA=="}]}], "prompt[0].content[0].type"),
+    ([{"role": "user", "content": [{"type": "hologram", "data": "AA=="}]}], "prompt[0].content[0].type"),
     ([{"role": "user", "content": [{"text": "no type tag"}]}], "prompt[0].content[0]"),
     ([{"role": "user", "content": [{"type": "text"}]}], "prompt[0].content[0]"),
     ([{"role": "user", "content": [{"type": "text", "text": 5}]}], "prompt[0].content[0].text"),

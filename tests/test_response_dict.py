@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from typing import Any
 
 import pytest
 
 import reqbed
+from reqbed._types import ContentPart
 from reqbed.testing import Emulator
 
 MODEL = "bedrock:anthropic.claude-3-7-sonnet-20250219-v1:0"
@@ -26,6 +28,12 @@ EVERY_PART: list[Any] = [
         is_error=True,
     ),
     reqbed.ToolResultPart(tool_call_id="t2", content="plain"),
+    reqbed.CitationsPart(
+        text="cited", citations=[reqbed.Citation(text="src", title="doc", location={"documentChar": {"start": 0}})]
+    ),
+    reqbed.GuardContentPart(text="check me", qualifiers=["query"]),
+    reqbed.VideoPart(format="mp4", s3={"uri": "s3://bucket/v.mp4"}),
+    reqbed.AudioPart(format="wav", data=b"RIFF"),
 ]
 
 
@@ -42,23 +50,19 @@ def _response() -> reqbed.Response:
         served_by=MODEL,
         region="us-east-1",
         request_id="r-1",
-        latency=0.25,
+        elapsed=0.25,
         time_to_first_token=0.1,
     )
+
+
+def test_the_sample_holds_every_part_type() -> None:
+    assert {type(p) for p in EVERY_PART} == set(typing.get_args(ContentPart))
 
 
 def test_to_dict_round_trips_through_json_with_every_part_type() -> None:
     resp = _response()
     data = json.loads(json.dumps(resp.to_dict()))
-    assert {p["type"] for p in data["message"]["content"]} == {
-        "thinking",
-        "redacted_thinking",
-        "text",
-        "image",
-        "document",
-        "tool_call",
-        "tool_result",
-    }
+    assert [p["type"] for p in data["message"]["content"]] == [p.type for p in EVERY_PART]  # every tag kept
     assert data["message"]["content"][3]["data"] == "iVBORw0KGgoA"  # bytes as base64
     back = reqbed.Response.from_dict(data)
     assert back == resp
@@ -77,16 +81,16 @@ def test_request_id_and_latency_on_whole_answers_and_streams(emulator: Emulator)
     r = reqbed.generate_text(MODEL, "hi", provider_options=po)
     assert r.request_id is not None
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", r.request_id)
-    assert r.latency is not None
-    assert r.latency > 0
+    assert r.elapsed is not None
+    assert r.elapsed > 0
     assert r.time_to_first_token is None
     with reqbed.stream_text(MODEL, "hi there", provider_options=po) as s:
         streamed = s.response()
     assert streamed.request_id is not None
     assert streamed.request_id != r.request_id
     assert streamed.time_to_first_token is not None
-    assert streamed.latency is not None
-    assert 0 < streamed.time_to_first_token <= streamed.latency
+    assert streamed.elapsed is not None
+    assert 0 < streamed.time_to_first_token <= streamed.elapsed
 
 
 @pytest.mark.anyio
@@ -94,9 +98,9 @@ async def test_request_id_and_latency_async(emulator: Emulator) -> None:
     po: Any = {**emulator.provider_options(), "use_converse": True}
     r = await reqbed.agenerate_text(MODEL, "hi", provider_options=po)
     assert r.request_id is not None
-    assert r.latency is not None
+    assert r.elapsed is not None
     async with await reqbed.astream_text(MODEL, "hi", provider_options=po) as s:
         streamed = await s.response()
     assert streamed.time_to_first_token is not None
-    assert streamed.latency is not None
-    assert streamed.time_to_first_token <= streamed.latency
+    assert streamed.elapsed is not None
+    assert streamed.time_to_first_token <= streamed.elapsed

@@ -1,6 +1,6 @@
 """Retries: the pure policy (injected random and clock), the send loop, and every fault end to end.
 
-The fault matrix (tests/fault_matrix.py) runs each emulator fault through sync, asyncio and trio,
+The fault matrix (tests/support/fault_matrix.py) runs each emulator fault through sync, asyncio and trio,
 streaming and not, and checks the outcome and how many attempts reached the emulator.
 """
 

@@ -1,20 +1,16 @@
-"""The catalog's capabilities in the shape the family formatters check (``_families._base.Capabilities``).
+"""The catalog's capabilities in the shape the pipeline checks (``reqbed._capabilities.Capabilities``).
 
-The switch from ``_families/capabilities.py``'s substring rules, once the branches touching that path have
-merged, is one function at the two places that ask (``_pipeline.prepare`` step 2 and
-``_families._common``)::
-
-    caps = family_capabilities(spec) or family_for(spec).capabilities(spec)
-
-Known models then answer from the catalog; unknown ones keep the family rule (itself permissive).
-``max_output_tokens`` is left unset, as the rules leave it, so no request is refused on it yet.
+Step 2 (``_pipeline.prepare``) asks here first: a model the catalog knows answers from the catalog (one
+source of truth, ``reqbed.models``); a model it does not know falls back to its family's rule in
+``_families/capabilities.py`` (itself permissive: Bedrock decides). ``max_output_tokens`` is left unset, as
+the rules leave it, so no request is refused on it yet.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._families._base import Capabilities
+from .._capabilities import Capabilities
 from ._store import lookup
 
 if TYPE_CHECKING:
@@ -34,6 +30,7 @@ def family_capabilities(spec: ModelSpec) -> Capabilities | None:
         streaming_tools=c.streaming_tools,
         images=c.images,
         documents=c.documents,
+        video=c.video,
         caching=c.caching,
         thinking=c.thinking,
         reasoning_effort=c.reasoning_effort,

@@ -13,10 +13,12 @@ Vendors absent from ``FAMILIES`` are served through Converse with default capabi
 The endpoint rule (``choose_formatter``), documented in docs/endpoints.md:
 - ``use_converse=True`` -> Converse.
 - ``use_converse=False`` -> native (``ValidationError`` if the family has none).
-- unset: no native formatter -> Converse; tools present (given, or in the history) and the
-  native format cannot carry them (for this call's streaming mode) -> Converse; the family's
-  ``native_accepts`` says the native format cannot carry this request (another model of the
-  family, images or documents ...) -> Converse; otherwise native.
+- unset: no native formatter -> Converse; tools present (given, or in the history) -> Converse,
+  for every family (Converse carries tools, cache points with TTLs, thinking with signatures and
+  full JSON Schema); a field only Converse carries (``converse_only``: documents with
+  ``citations``), or cited answers in the history -> Converse; the family's ``native_accepts``
+  says the native format cannot carry this request (another model of the family, images or
+  documents ...) -> Converse; otherwise native.
 """
 
 from __future__ import annotations
@@ -24,6 +26,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ValidationError
+from .._features import invoke_headers
+from .._types import (
+    AudioPart,
+    CitationsPart,
+    DocumentPart,
+    GuardContentPart,
+    ImagePart,
+    ToolResultPart,
+    VideoPart,
+)
 from . import anthropic, cohere, meta
 from . import capabilities as caps
 from ._base import Capabilities, Family, Formatter
@@ -37,7 +49,17 @@ if TYPE_CHECKING:
     from .._model_spec import ModelSpec
     from .._request import ChatRequest
 
-__all__ = ["CONVERSE", "FAMILIES", "Capabilities", "Family", "Formatter", "choose_formatter", "family_for"]
+__all__ = [
+    "CONVERSE",
+    "FAMILIES",
+    "Capabilities",
+    "Family",
+    "Formatter",
+    "choose_formatter",
+    "converse_only",
+    "family_for",
+    "request_headers",
+]
 
 CONVERSE = ConverseFormatter()
 
@@ -86,6 +108,35 @@ def family_for(spec: ModelSpec) -> Family:
     return FAMILIES.get(spec.family or "", _DEFAULT)
 
 
+def converse_only(req: ChatRequest) -> str | None:
+    """The first field of this request that only Converse carries (None: the native body may do)."""
+    for i, m in enumerate(req.messages):
+        for j, p in enumerate(m.content):
+            if isinstance(p, DocumentPart) and (p.citations or p.context is not None):
+                return f"prompt[{i}].content[{j}].{'citations' if p.citations else 'context'}"
+            if isinstance(p, (GuardContentPart, VideoPart, AudioPart)):
+                return f"prompt[{i}].content[{j}]"
+            inner = p.content if isinstance(p, ToolResultPart) and not isinstance(p.content, str) else [p]
+            for q in inner:
+                if isinstance(q, (ImagePart, DocumentPart)) and q.s3 is not None:
+                    return f"prompt[{i}].content[{j}].s3"
+    if req.features.response_field_paths is not None:
+        return "provider_options.additional_model_response_field_paths"
+    return None
+
+
+def request_headers(req: ChatRequest, formatter: Formatter) -> dict[str, str]:
+    """The endpoint's extra request headers for this call (InvokeModel's ``X-Amzn-Bedrock-*``
+    guardrail, tier, latency and metadata headers; Converse carries them in the body)."""
+    return invoke_headers(req.features) if formatter.endpoint == "invoke" else {}
+
+
+def _has_cited_answers(req: ChatRequest) -> bool:
+    """Cited answers in the history: Converse re-sends their ``citationsContent`` (a native body,
+    when forced, gets their text)."""
+    return any(isinstance(p, CitationsPart) for m in req.messages for p in m.content)
+
+
 def choose_formatter(req: ChatRequest) -> Formatter:
     """The endpoint rule (see the module docstring)."""
     family = family_for(req.spec)
@@ -99,12 +150,13 @@ def choose_formatter(req: ChatRequest) -> Formatter:
                 "leave use_converse unset or True",
                 field="provider_options.use_converse",
             )
+        field = converse_only(req)
+        if field:
+            raise ValidationError(f"{field} is carried by Converse only; leave use_converse unset or True", field=field)
         return family.native
     if family.native is None:
         return CONVERSE
-    wants_tools = bool(req.options.tools) or req.has_tool_history
-    carries = family.native_stream_tools if req.stream else family.native_tools
-    if wants_tools and not carries:
+    if req.options.tools or req.has_tool_history or converse_only(req) or _has_cited_answers(req):
         return CONVERSE
     if family.native_accepts is not None and not family.native_accepts(req):
         return CONVERSE

@@ -7,7 +7,7 @@ formatter that serves every family; native ``/invoke`` formatters exist per fami
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
@@ -38,14 +38,19 @@ class StreamParser(Protocol):
 
 
 class Formatter(Protocol):
-    """Builds bodies for one endpoint and parses its answers."""
+    """Builds bodies for one endpoint and parses its answers.
+
+    ``parse_response`` takes the answer's HTTP headers when the caller has them: InvokeModel
+    answers carry token counts there (``X-Amzn-Bedrock-Input-Token-Count`` ...), used when the
+    body has none.
+    """
 
     name: str
     endpoint: Endpoint
 
     def build_body(self, req: ChatRequest) -> dict[str, Any]: ...
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response: ...
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response: ...
 
     def stream_parser(self, req: ChatRequest) -> StreamParser: ...
 
@@ -55,9 +60,10 @@ class Family(msgspec.Struct, kw_only=True, frozen=True):
 
     ``native`` is its ``/invoke`` formatter (None: Converse only). ``native_tools`` /
     ``native_stream_tools`` say whether that native format can carry tools (without and with
-    streaming). ``native_accepts`` (optional) says whether the native format can carry a given
-    request otherwise (its model, images, documents ...); when it says no, the endpoint rule picks
-    Converse. ``capabilities`` maps a model spec to what that model can do.
+    streaming) when it is forced with ``use_converse=False`` (by default, tools go to Converse).
+    ``native_accepts`` (optional) says whether the native format can carry a given request
+    otherwise (its model, images, documents ...); when it says no, the endpoint rule picks Converse.
+    ``capabilities`` maps a model spec to what that model can do.
     """
 
     name: str

@@ -8,37 +8,57 @@ which import this module, so data flows down only.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from .._errors import ModelStreamError, ReqbedError, ValidationError
+from .._features import native_guardrail, read_back_headers
 from .._types import (
+    AudioPart,
+    Chunk,
     ContentPart,
     DocumentPart,
+    FinishChunk,
+    FinishReason,
+    GuardrailChunk,
+    GuardrailResult,
     ImagePart,
+    Response,
     TextPart,
     ToolCall,
     ToolResultPart,
     Usage,
+    UsageChunk,
+    VideoPart,
 )
-from ._base import Capabilities
+from ._base import Capabilities, StreamParser
 
 if TYPE_CHECKING:
     from .._request import ChatRequest, GenerationOptions
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
+    "GUARDRAIL_ACTION",
     "INVOCATION_METRICS",
     "SHAPE_ERRORS",
     "bad_body",
     "check_capabilities",
     "check_thinking",
     "copy_options",
+    "guarded_parser",
+    "guardrail_intervened",
+    "header_usage",
     "history_tool_names",
     "invocation_metrics_usage",
+    "native_answer",
+    "native_finish",
     "shape_error",
+    "stream_guardrail",
     "token_count",
     "unexpected_shapes",
+    "usage_or_headers",
 ]
 
 #: ``max_tokens`` sent when a family's API requires one and the caller gave none.
@@ -79,6 +99,8 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
         isinstance(p, TextPart) and p.cache_control is not None for p in [*req.system, *_parts(req)]
     ):
         raise _refuse("prompt caching (a cache_control mark)", req, "prompt")
+    if not caps.caching and any(t.cache_control is not None for t in opts.tools):
+        raise _refuse("prompt caching (a tool's cache_control)", req, "tools")
     for m in req.messages:
         for p in m.content:
             inner = p.content if isinstance(p, ToolResultPart) and not isinstance(p.content, str) else [p]
@@ -87,6 +109,10 @@ def check_capabilities(req: ChatRequest, caps: Capabilities) -> None:
                     raise _refuse("image input", req, "prompt")
                 if isinstance(q, DocumentPart) and not caps.documents:
                     raise _refuse("document input", req, "prompt")
+                if isinstance(q, VideoPart) and not caps.video:
+                    raise _refuse("video input", req, "prompt")
+                if isinstance(q, AudioPart) and not caps.audio:
+                    raise _refuse("audio input", req, "prompt")
     if caps.max_output_tokens and opts.max_tokens and opts.max_tokens > caps.max_output_tokens:
         raise ValidationError(
             f"{opts.max_tokens} exceeds {req.spec.base_model}'s output limit of {caps.max_output_tokens}",
@@ -207,3 +233,116 @@ def copy_options(body: dict[str, Any], opts: GenerationOptions, table: OptionTab
 def bad_body(what: str) -> ModelStreamError:
     """An answer reqbed cannot read (not AWS's error shape): never silently ignored."""
     return ModelStreamError(f"unexpected answer from Bedrock: {what}")
+
+
+# -- what Bedrock adds to every native (/invoke) answer ------------------------------------------
+
+#: Bedrock's mark of a guardrail's verdict in a native body or the last chunk of a native stream.
+GUARDRAIL_ACTION = "amazon-bedrock-guardrailAction"
+
+#: InvokeModel's token-count headers -> the Usage field each fills.
+_COUNT_HEADERS = (
+    ("x-amzn-bedrock-input-token-count", "input_tokens"),
+    ("x-amzn-bedrock-output-token-count", "output_tokens"),
+    ("x-amzn-bedrock-cache-read-input-token-count", "cache_read_tokens"),
+    ("x-amzn-bedrock-cache-write-input-token-count", "cache_write_tokens"),
+)
+
+
+def guardrail_intervened(data: Any) -> bool:
+    """Whether a native body (or stream chunk) says a guardrail blocked or masked the answer."""
+    return isinstance(data, dict) and data.get(GUARDRAIL_ACTION) == "INTERVENED"
+
+
+def native_finish(reason: FinishReason, intervened: bool) -> FinishReason:
+    """A guardrail intervention wins over the model's own stop reason (as Converse's
+    ``guardrail_intervened`` does)."""
+    return "content_filter" if intervened else reason
+
+
+def header_usage(headers: Mapping[str, str] | None) -> Usage | None:
+    """Usage from InvokeModel's ``X-Amzn-Bedrock-*-Token-Count`` headers (None: no such header).
+    Header names are compared case-insensitively."""
+    if not headers:
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    counts: dict[str, int] = {}
+    for name, field in _COUNT_HEADERS:
+        value = lower.get(name)
+        if value is not None and value.strip().isdigit():
+            counts[field] = int(value)
+    if not counts:
+        return None
+    return Usage(
+        input_tokens=counts.get("input_tokens", 0),
+        output_tokens=counts.get("output_tokens", 0),
+        total_tokens=sum(counts.values()),
+        cache_read_tokens=counts.get("cache_read_tokens", 0),
+        cache_write_tokens=counts.get("cache_write_tokens", 0),
+    )
+
+
+def usage_or_headers(usage: Usage, headers: Mapping[str, str] | None) -> Usage:
+    """The body's usage when it has token counts, else the headers' (Cohere Command R's body and
+    guardrail-blocked answers carry none)."""
+    if usage.input_tokens or usage.output_tokens:
+        return usage
+    return header_usage(headers) or usage
+
+
+def native_answer(
+    response: Response, data: Any, headers: Mapping[str, str] | None, req: ChatRequest | None = None
+) -> Response:
+    """What every native formatter's ``parse_response`` does last: a guardrail intervention in the
+    body becomes ``finish_reason="content_filter"`` (and ``Response.guardrail`` is set when a
+    guardrail was configured or reported); usage the body lacks comes from the headers, and so do
+    the service tier and latency Bedrock applied."""
+    intervened = guardrail_intervened(data)
+    tier, latency = read_back_headers(headers)
+    return msgspec.structs.replace(
+        response,
+        finish_reason=native_finish(response.finish_reason, intervened),
+        usage=usage_or_headers(response.usage, headers),
+        guardrail=native_guardrail(req.features if req else None, data),
+        service_tier=tier,
+        latency=latency,
+    )
+
+
+def stream_guardrail(data: Any) -> GuardrailChunk | None:
+    """A native stream chunk's guardrail verdict (``amazon-bedrock-guardrailAction``), if it has one."""
+    result = native_guardrail(None, data)
+    return GuardrailChunk(result=result) if result is not None else None
+
+
+class _GuardedParser:
+    """A native stream parser for a call with a guardrail configured: if the stream ends without
+    Bedrock's ``amazon-bedrock-guardrailAction``, a ``GuardrailChunk`` with action ``"NONE"`` comes
+    before the usage and finish chunks, so ``Response.guardrail`` is set whenever one was configured."""
+
+    def __init__(self, inner: StreamParser) -> None:
+        self._inner = inner
+        self._seen = False
+
+    def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
+        return self._check(self._inner.feed(event_type, payload))
+
+    def finish(self) -> list[Chunk]:
+        return self._check(self._inner.finish())
+
+    def _check(self, chunks: list[Chunk]) -> list[Chunk]:
+        if not chunks or self._seen:
+            return chunks
+        if any(isinstance(c, GuardrailChunk) for c in chunks):
+            self._seen = True
+            return chunks
+        for i, c in enumerate(chunks):
+            if isinstance(c, (UsageChunk, FinishChunk)):
+                self._seen = True
+                return [*chunks[:i], GuardrailChunk(result=GuardrailResult(action="NONE")), *chunks[i:]]
+        return chunks
+
+
+def guarded_parser(parser: StreamParser, req: ChatRequest) -> StreamParser:
+    """``parser``, made to report a guardrail verdict when the call configured a guardrail."""
+    return _GuardedParser(parser) if req.features.guardrail is not None else parser

@@ -17,6 +17,7 @@ Answers are read by ``anthropic_parse`` (JSON body and stream events).
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -24,6 +25,7 @@ import msgspec
 from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
+    CitationsPart,
     ContentPart,
     DocumentPart,
     ImagePart,
@@ -35,7 +37,7 @@ from .._types import (
     ToolResultPart,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 from .anthropic_parse import AnthropicStreamParser, parse_message
 
 __all__ = [
@@ -161,6 +163,8 @@ def _block(p: ContentPart) -> dict[str, Any] | None:
         return {"type": "thinking", "thinking": p.text, "signature": p.signature} if p.signature else None
     if isinstance(p, RedactedThinkingPart):
         return {"type": "redacted_thinking", "data": p.data}
+    if isinstance(p, CitationsPart):  # cited answer text from a Converse turn: its text
+        return {"type": "text", "text": p.text} if p.text.strip() else None
     raise AssertionError(p)  # pragma: no cover - the union is exhaustive
 
 
@@ -201,6 +205,8 @@ def _tools(req: ChatRequest) -> list[dict[str, Any]]:
         if t.description:
             tool["description"] = t.description
         tool["input_schema"] = t.parameters
+        if t.cache_control is not None:
+            tool["cache_control"] = _checked_cache_control(t.cache_control)
         tools.append(tool)
     if not tools and req.has_tool_history:
         # Anthropic refuses tool_use/tool_result history without tool definitions.
@@ -281,15 +287,15 @@ class AnthropicFormatter:
         _check_breakpoints(body, placed)
         return body
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
         """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict):
             raise _common.bad_body("Claude's answer is not a JSON object")
-        return parse_message(data, req.spec.model_id)
+        return _common.native_answer(parse_message(data, req.spec.model_id), data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> AnthropicStreamParser:
-        return AnthropicStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(AnthropicStreamParser(), req)
 
 
 # -- prompt caching ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from .._types import (
     ContentPart,
     FinishChunk,
     FinishReason,
+    GuardrailChunk,
     RedactedThinkingPart,
     Response,
     TextChunk,
@@ -68,12 +69,20 @@ def anthropic_usage(u: Any) -> Usage:
         _common.token_count(u.get("cache_read_input_tokens")),
         _common.token_count(u.get("cache_creation_input_tokens")),
     )
+    creation = u.get("cache_creation")
+    by_ttl: dict[str, int] = {}
+    if isinstance(creation, dict):  # {"ephemeral_5m_input_tokens": n, "ephemeral_1h_input_tokens": m}
+        for ttl in ("5m", "1h"):
+            n = _common.token_count(creation.get(f"ephemeral_{ttl}_input_tokens"))
+            if n:
+                by_ttl[ttl] = n
     return Usage(
         input_tokens=inp,
         output_tokens=out,
         total_tokens=inp + out + read + write,
         cache_read_tokens=read,
         cache_write_tokens=write,
+        cache_write_by_ttl=by_ttl,
     )
 
 
@@ -125,13 +134,18 @@ class AnthropicStreamParser:
     def __init__(self) -> None:
         self._tools: dict[int, ToolCallBuilder] = {}
         self._prefilled: dict[int, dict[str, Any]] = {}
-        self._usage: dict[str, int] = {}
+        self._usage: dict[str, Any] = {}
         self._stop: FinishReason | None = None
+        self._intervened = False
+        self._guard: GuardrailChunk | None = None
 
     def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
         data = _decode(payload) if payload else {}
         if not isinstance(data, dict):
             return []
+        guard = _common.stream_guardrail(data)
+        if guard is not None:
+            self._guard, self._intervened = guard, guard.result.action == "INTERVENED"
         kind = data.get("type")
         if kind == "content_block_delta":
             return self._delta(_common.token_count(data.get("index")), data.get("delta") or {})
@@ -201,12 +215,14 @@ class AnthropicStreamParser:
 
     def _take_usage(self, usage: Any) -> None:
         if isinstance(usage, dict):
+            if isinstance(usage.get("cache_creation"), dict):
+                self._usage["cache_creation"] = usage["cache_creation"]
             for key, value in usage.items():
                 if isinstance(value, int) and not isinstance(value, bool):
                     self._usage[key] = value
 
     def _message_stop(self, data: dict[str, Any]) -> list[Chunk]:
-        if self._stop is None:
+        if self._stop is None and not self._intervened:
             raise _common.bad_body("message_stop arrived before a message_delta with the stop reason")
         usage = dict(self._usage)
         metrics = _common.invocation_metrics_usage(data.get(_common.INVOCATION_METRICS))
@@ -218,9 +234,11 @@ class AnthropicStreamParser:
                 ("cache_read_input_tokens", metrics.cache_read_tokens),
                 ("cache_creation_input_tokens", metrics.cache_write_tokens),
             ):
-                if ours not in usage and count:
+                if not usage.get(ours) and count:
                     usage[ours] = count
-        return [UsageChunk(usage=anthropic_usage(usage)), FinishChunk(finish_reason=self._stop)]
+        finish = _common.native_finish(self._stop or "stop", self._intervened)
+        guard: list[Chunk] = [self._guard] if self._guard else []
+        return [*guard, UsageChunk(usage=anthropic_usage(usage)), FinishChunk(finish_reason=finish)]
 
     def finish(self) -> list[Chunk]:
         return []

@@ -1,11 +1,14 @@
 """What each family's models can do, as data. Used to refuse impossible requests before sending.
 
 Sources: AWS's "Supported models and model features" table for the Converse API.
+
+Unknown means permissive: a model the rules below do not know (a new Claude, a new Llama, a
+family reqbed has never heard of) may try anything and Bedrock answers; only what is known to be
+impossible (a text-only model given an image, tools for a model without tool use ...) is refused.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -32,76 +35,107 @@ def _base(spec: ModelSpec) -> str:
     return (spec.base_model or spec.model_id).lower()
 
 
-#: Claude generations named ``claude-<tier>-<major>`` (4 and later).
-_MODERN_CLAUDE = re.compile(r"claude-(?:sonnet|opus|haiku)-\d")
-#: Prompt caching on Bedrock (AWS's prompt-caching page): Claude 3.7 Sonnet, 3.5 Haiku, every Claude 4+;
-#: 3.5 Sonnet v2 only for accounts from the preview. Not Claude 3 Haiku/Sonnet/Opus nor 3.5 Sonnet v1.
-_CACHING_CLAUDE = ("claude-3-7", "claude-3-5-haiku", "claude-3-5-sonnet-20241022")
+def _any(base: str, names: tuple[str, ...]) -> bool:
+    return any(n in base for n in names)
+
+
+#: Claude models known to lack a feature (AWS's feature table and prompt-caching page). A Claude
+#: model not listed here (a newer one) is assumed to have it: Bedrock answers if it does not.
+_OLD_CLAUDE = ("claude-v2", "claude-instant")
+_NO_CACHING_CLAUDE = (*_OLD_CLAUDE, "claude-3-haiku", "claude-3-sonnet", "claude-3-opus", "claude-3-5-sonnet-20240620")
+_NO_THINKING_CLAUDE = (*_NO_CACHING_CLAUDE, "claude-3-5-")
 
 
 def anthropic(spec: ModelSpec) -> Capabilities:
     base = _base(spec)
-    old = any(x in base for x in ("claude-v2", "claude-instant"))
-    modern = _MODERN_CLAUDE.search(base) is not None
-    thinking = modern or "claude-3-7" in base
-    caching = modern or any(x in base for x in _CACHING_CLAUDE)
+    old = _any(base, _OLD_CLAUDE)
     return Capabilities(
         tools=not old,
         streaming_tools=not old,
         images=not old,
         documents=not old,
-        caching=caching,
-        thinking=thinking,
+        caching=not _any(base, _NO_CACHING_CLAUDE),
+        thinking=not _any(base, _NO_THINKING_CLAUDE),
         system_only_prompt=True,
     )
 
 
+#: Llama models known to be text only, and those known to have no tool use.
+_TEXT_LLAMA = ("llama2", "llama3-8b", "llama3-70b", "llama3-1-", "llama3-2-1b", "llama3-2-3b", "llama3-3-")
+_NO_TOOLS_LLAMA = ("llama2", "llama3-8b", "llama3-70b")
+
+
 def meta(spec: ModelSpec) -> Capabilities:
     base = _base(spec)
-    vision = "llama3-2-11b" in base or "llama3-2-90b" in base or "llama4" in base
-    tools = not base.startswith("meta.llama2") and "llama3-8b" not in base and "llama3-70b" not in base
-    return Capabilities(tools=tools, streaming_tools=tools, images=vision, documents=True)
+    tools = not _any(base, _NO_TOOLS_LLAMA)
+    return Capabilities(tools=tools, streaming_tools=tools, images=not _any(base, _TEXT_LLAMA), documents=True)
 
 
 def amazon(spec: ModelSpec) -> Capabilities:
     base = _base(spec)
-    nova = ".nova" in base
+    titan = "titan" in base  # Titan Text: no tools, images, documents, caching or system prompt
     return Capabilities(
-        tools=nova,
-        streaming_tools=nova,
-        images=nova and "micro" not in base,
-        documents=nova,
-        caching=nova,
-        system_prompt=nova,
+        tools=not titan,
+        streaming_tools=not titan,
+        images=not titan and "micro" not in base,
+        documents=not titan,
+        video=not titan and "micro" not in base,
+        caching=not titan,
+        system_prompt=not titan,
     )
+
+
+#: The older Command models (not Command R / R+ or later): no tools, no documents.
+_OLD_COMMAND = ("command-text", "command-light")
 
 
 def cohere(spec: ModelSpec) -> Capabilities:
     base = _base(spec)
-    tools = "command-r" in base
-    return Capabilities(tools=tools, streaming_tools=tools, documents=tools)
+    tools = not _any(base, _OLD_COMMAND)
+    return Capabilities(tools=tools, streaming_tools=tools, documents=tools, images=not _any(base, ("command-r",)))
 
 
 def openai(spec: ModelSpec) -> Capabilities:
-    return Capabilities(tools=True, streaming_tools=True, reasoning_effort=True, max_temperature=2.0)
+    text_only = "gpt-oss" in _base(spec)
+    return Capabilities(
+        tools=True, streaming_tools=True, reasoning_effort=True, max_temperature=2.0, images=not text_only
+    )
+
+
+#: Mistral models known to lack tool use, streamed tool use, or image input.
+_NO_TOOLS_MISTRAL = ("mistral-7b", "mixtral-8x7b")
+_NO_STREAM_TOOLS_MISTRAL = (*_NO_TOOLS_MISTRAL, "mistral-small")
+_TEXT_MISTRAL = ("mistral-7b", "mixtral-8x7b", "mistral-large-2402", "mistral-large-2407", "mistral-small-2402")
 
 
 def mistral(spec: ModelSpec) -> Capabilities:
     base = _base(spec)
     return Capabilities(
-        tools="large" in base or "small" in base or "pixtral" in base,
-        streaming_tools="large" in base or "pixtral" in base,
-        images="pixtral" in base,
+        tools=not _any(base, _NO_TOOLS_MISTRAL),
+        streaming_tools=not _any(base, _NO_STREAM_TOOLS_MISTRAL),
+        images=not _any(base, _TEXT_MISTRAL),
         documents=True,
     )
 
 
 def deepseek(spec: ModelSpec) -> Capabilities:
-    return Capabilities(tools="r1" not in _base(spec), documents=True)
+    base = _base(spec)
+    return Capabilities(tools="r1" not in base, documents=True, images=not _any(base, ("r1", "v3")))
 
 
 def default(spec: ModelSpec) -> Capabilities:
-    return Capabilities(tools=True, streaming_tools=True, images=False, documents=False)
+    """A model reqbed knows nothing about (a new family, a bare ARN): permissive, Bedrock decides."""
+    return Capabilities(
+        tools=True,
+        streaming_tools=True,
+        images=True,
+        documents=True,
+        video=True,
+        audio=True,
+        caching=True,
+        thinking=True,
+        max_temperature=2.0,
+    )
 
 
 #: Family name (``ModelSpec.family``) -> its capabilities function; other families get ``default``.

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -34,10 +35,12 @@ from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
     Chunk,
+    CitationsPart,
     ContentPart,
     DocumentPart,
     FinishChunk,
     FinishReason,
+    GuardrailChunk,
     ImagePart,
     Message,
     Response,
@@ -52,7 +55,7 @@ from .._types import (
     UsageChunk,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 
 __all__ = ["CohereFormatter", "CohereStreamParser", "accepts", "parameter_definitions"]
 
@@ -138,7 +141,7 @@ def _parts(m: Message) -> list[ContentPart]:
 
 
 def _text(parts: list[ContentPart]) -> str:
-    return "\n".join(p.text for p in parts if isinstance(p, TextPart))
+    return "\n".join(p.text for p in parts if isinstance(p, (TextPart, CitationsPart)))
 
 
 def _call(p: ToolCall) -> dict[str, Any]:
@@ -260,7 +263,7 @@ class CohereFormatter:
         body.update(po.additional_model_request_fields or {})
         return body
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
         """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
@@ -269,16 +272,17 @@ class CohereFormatter:
         text = data.get("text") or ""
         content: list[ContentPart] = [TextPart(text=text)] if text else []
         content.extend(calls)
-        return make_response(
+        response = make_response(
             content=content,
             finish_reason=cohere_finish_reason(data.get("finish_reason"), bool(calls)),
             usage=meta_usage(data.get("meta")),
             model=req.spec.model_id,
             raw=data,
         )
+        return _common.native_answer(response, data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> CohereStreamParser:
-        return CohereStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(CohereStreamParser(), req)
 
 
 def _generation_id(data: dict[str, Any]) -> str:
@@ -316,6 +320,8 @@ class CohereStreamParser:
         self._generation_id = ""
         self._calls = 0
         self._done = False
+        self._intervened = False
+        self._guard: GuardrailChunk | None = None
 
     def _emit_calls(self, raw: Any) -> list[Chunk]:
         out: list[Chunk] = []
@@ -331,6 +337,9 @@ class CohereStreamParser:
         data = _decode(payload)
         if not isinstance(data, dict) or self._done:
             return []
+        guard = _common.stream_guardrail(data)
+        if guard is not None:
+            self._guard, self._intervened = guard, guard.result.action == "INTERVENED"
         kind = data.get("event_type")
         if kind == "stream-start":
             self._generation_id = _generation_id(data)
@@ -349,7 +358,10 @@ class CohereStreamParser:
             usage = usage or meta_usage(response.get("meta"))
             reason = data.get("finish_reason") or response.get("finish_reason")
             out.append(UsageChunk(usage=usage))
-            out.append(FinishChunk(finish_reason=cohere_finish_reason(reason, self._calls > 0)))
+            finish = cohere_finish_reason(reason, self._calls > 0)
+            if self._guard is not None:
+                out.append(self._guard)
+            out.append(FinishChunk(finish_reason=_common.native_finish(finish, self._intervened)))
             return out
         return []  # search-queries-generation, search-results, citation-generation: in .raw
 

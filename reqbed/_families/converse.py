@@ -12,19 +12,27 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
 from .._accumulator import ToolCallBuilder, make_response
 from .._errors import ValidationError
+from .._features import converse_fields, converse_guardrail
 from .._request import ChatRequest
 from .._types import (
+    AudioPart,
     Chunk,
+    Citation,
+    CitationChunk,
+    CitationsPart,
     ContentPart,
     DocumentPart,
     FinishChunk,
     FinishReason,
+    GuardContentPart,
+    GuardrailChunk,
     ImagePart,
     RedactedThinkingPart,
     Response,
@@ -37,6 +45,7 @@ from .._types import (
     ToolResultPart,
     Usage,
     UsageChunk,
+    VideoPart,
 )
 from . import _common
 from ._base import Endpoint
@@ -100,6 +109,30 @@ def _document_name(name: str) -> str:
     return name
 
 
+def _source(p: ImagePart | DocumentPart | VideoPart | AudioPart) -> dict[str, Any]:
+    if p.s3 is None:
+        return {"bytes": _b64(p.data)}
+    location = {"uri": p.s3["uri"]}
+    if p.s3.get("bucket_owner"):
+        location["bucketOwner"] = p.s3["bucket_owner"]
+    return {"s3Location": location}
+
+
+_VIDEO_FORMATS = ("mkv", "mov", "mp4", "webm", "flv", "mpeg", "mpg", "wmv", "three_gp")
+_AUDIO_FORMATS = (
+    "mp3", "opus", "wav", "aac", "flac", "mp4", "ogg", "mkv", "mka", "x-aac", "m4a", "mpeg", "mpga", "pcm", "webm"
+)  # fmt: skip
+
+
+def _media(p: VideoPart | AudioPart) -> dict[str, Any]:
+    kind, formats = ("video", _VIDEO_FORMATS) if isinstance(p, VideoPart) else ("audio", _AUDIO_FORMATS)
+    if p.format not in formats:
+        raise ValidationError(
+            f"unsupported {kind} format {p.format!r} ({', '.join(formats)})", field=f"prompt.{kind}.format"
+        )
+    return {kind: {"format": p.format, "source": _source(p)}}
+
+
 def _image(p: ImagePart) -> dict[str, Any]:
     fmt = p.media_type.rpartition("/")[2].lower()
     fmt = "jpeg" if fmt == "jpg" else fmt
@@ -107,13 +140,43 @@ def _image(p: ImagePart) -> dict[str, Any]:
         raise ValidationError(
             f"unsupported image media type {p.media_type!r} (png, jpeg, gif, webp)", field="prompt.image.media_type"
         )
-    return {"image": {"format": fmt, "source": {"bytes": _b64(p.data)}}}
+    return {"image": {"format": fmt, "source": _source(p)}}
 
 
 def _document(p: DocumentPart) -> dict[str, Any]:
     if p.format not in ("pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"):
         raise ValidationError(f"unsupported document format {p.format!r}", field="prompt.document.format")
-    return {"document": {"format": p.format, "name": _document_name(p.name), "source": {"bytes": _b64(p.data)}}}
+    doc: dict[str, Any] = {"format": p.format, "name": _document_name(p.name), "source": _source(p)}
+    if p.context is not None:
+        doc["context"] = p.context
+    if p.citations:
+        doc["citations"] = {"enabled": True}
+    return {"document": doc}
+
+
+def _citation_wire(c: Citation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.title is not None:
+        out["title"] = c.title
+    if c.source is not None:
+        out["source"] = c.source
+    if c.text:
+        out["sourceContent"] = [{"text": c.text}]
+    if c.location:  # Converse's CitationLocation is a union: one member, never empty
+        out["location"] = c.location
+    return out
+
+
+def citation_of(c: dict[str, Any]) -> Citation:
+    """A Converse ``Citation`` (or a stream's ``CitationsDelta``) -> Citation."""
+    source = c.get("sourceContent") or []
+    location = c.get("location")
+    return Citation(
+        text="".join(s.get("text") or "" for s in source if isinstance(s, dict)),
+        title=c.get("title"),
+        source=c.get("source"),
+        location=location if isinstance(location, dict) else None,
+    )
 
 
 def _cache_point(ttl: Any) -> dict[str, Any]:
@@ -149,10 +212,29 @@ def _block(p: ContentPart) -> list[dict[str, Any]]:
             result["status"] = "error"
         return [{"toolResult": result}]
     if isinstance(p, ThinkingPart):
-        text: dict[str, Any] = {"text": p.text}
+        reasoning: dict[str, Any] = {"text": p.text}
         if p.signature:
-            text["signature"] = p.signature
-        return [{"reasoningContent": {"reasoningText": text}}]
+            reasoning["signature"] = p.signature
+        return [{"reasoningContent": {"reasoningText": reasoning}}]
+    if isinstance(p, CitationsPart):  # replayed as Bedrock sent it, so the model sees its cited answer
+        return [
+            {
+                "citationsContent": {
+                    "content": [{"text": p.text}],
+                    "citations": [_citation_wire(c) for c in p.citations],
+                }
+            }
+        ]
+    if isinstance(p, (VideoPart, AudioPart)):
+        return [_media(p)]
+    if isinstance(p, GuardContentPart):
+        if p.data is not None:
+            fmt = (p.media_type or "").rpartition("/")[2]
+            return [{"guardContent": {"image": {"format": fmt, "source": {"bytes": _b64(p.data)}}}}]
+        text: dict[str, Any] = {"text": p.text or ""}
+        if p.qualifiers:
+            text["qualifiers"] = list(p.qualifiers)
+        return [{"guardContent": {"text": text}}]
     if isinstance(p, RedactedThinkingPart):
         # a blob in Converse's model: the base64 text Bedrock returned, replayed unchanged
         try:
@@ -183,18 +265,30 @@ def _messages(req: ChatRequest) -> list[dict[str, Any]]:
     return merged
 
 
+def _tool_cache_point(req: ChatRequest, i: int, cc: dict[str, Any]) -> dict[str, Any]:
+    field = f"tools[{i}].cache_control"
+    if req.spec.family != "anthropic":
+        raise ValidationError(
+            "cache points in tools are Claude's on Bedrock (Amazon Nova caches system and messages only)", field=field
+        )
+    if cc.get("type", "ephemeral") != "ephemeral" or set(cc) - {"type", "ttl"}:
+        raise ValidationError(f'must be {{"type": "ephemeral", "ttl": "5m" | "1h"}}, got {cc!r}', field=field)
+    if cc.get("ttl") not in (None, "5m", "1h"):
+        raise ValidationError(f'cache ttl must be "5m" or "1h", got {cc.get("ttl")!r}', field=f"{field}.ttl")
+    return _cache_point(cc.get("ttl"))
+
+
 def _tool_config(req: ChatRequest) -> dict[str, Any] | None:
     opts = req.options
-    tools = [
-        {
-            "toolSpec": {
-                "name": t.name,
-                **({"description": t.description} if t.description else {}),
-                "inputSchema": {"json": t.parameters},
-            }
-        }
-        for t in opts.tools
-    ]
+    tools: list[dict[str, Any]] = []
+    for i, t in enumerate(opts.tools):
+        spec: dict[str, Any] = {"name": t.name}
+        if t.description:
+            spec["description"] = t.description
+        spec["inputSchema"] = {"json": t.parameters}
+        tools.append({"toolSpec": spec})
+        if t.cache_control is not None:
+            tools.append(_tool_cache_point(req, i, t.cache_control))
     if opts.tool_choice == "none" and not req.has_tool_history:
         return None  # Converse has no "none" choice: the model cannot call tools it was not given
     if not tools and req.has_tool_history:
@@ -287,16 +381,18 @@ class ConverseFormatter:
             extra.update(po.additional_model_request_fields)
         if extra:
             body["additionalModelRequestFields"] = extra
+        body.update(converse_fields(req.features, stream=req.stream))
         if po.anthropic_prompt_cache:
             _place_cache_points(body, req)
-        total = sum(1 for b in _all_blocks(body) if "cachePoint" in b)
-        if total > _MAX_CACHE_POINTS:
+        points = [b["cachePoint"] for b in _all_blocks(body) if "cachePoint" in b]
+        if len(points) > _MAX_CACHE_POINTS:
             raise ValidationError(
-                f"{total} cache points requested; Bedrock allows at most {_MAX_CACHE_POINTS}", field="prompt"
+                f"{len(points)} cache points requested; Bedrock allows at most {_MAX_CACHE_POINTS}", field="prompt"
             )
+        _check_ttl_order(points)
         return body
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
         """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict):
@@ -326,16 +422,28 @@ class ConverseFormatter:
                     content.append(ThinkingPart(text=rt.get("text", ""), signature=rt.get("signature")))
                 elif "redactedContent" in rc:
                     content.append(RedactedThinkingPart(data=rc["redactedContent"]))
-        return make_response(
+            elif "citationsContent" in block:
+                cc = block["citationsContent"]
+                text = "".join(g.get("text") or "" for g in cc.get("content") or [] if isinstance(g, dict))
+                cites = [citation_of(c) for c in cc.get("citations") or [] if isinstance(c, dict)]
+                content.append(CitationsPart(text=text, citations=cites))
+        response = make_response(
             content=content,
             finish_reason=converse_finish_reason(data.get("stopReason")),
             usage=converse_usage(data.get("usage")),
             model=req.spec.model_id,
             raw=data,
         )
+        tier, perf = data.get("serviceTier"), data.get("performanceConfig")
+        return msgspec.structs.replace(
+            response,
+            guardrail=converse_guardrail(req.features, data.get("stopReason"), data.get("trace")),
+            service_tier=tier.get("type") if isinstance(tier, dict) else None,
+            latency=perf.get("latency") if isinstance(perf, dict) else None,
+        )
 
     def stream_parser(self, req: ChatRequest) -> ConverseStreamParser:
-        return ConverseStreamParser()
+        return ConverseStreamParser(req)
 
 
 def converse_usage(u: Any) -> Usage:
@@ -349,7 +457,17 @@ def converse_usage(u: Any) -> Usage:
         total_tokens=count(u.get("totalTokens")) or inp + out,
         cache_read_tokens=count(u.get("cacheReadInputTokens")) or count(u.get("cacheReadInputTokenCount")),
         cache_write_tokens=count(u.get("cacheWriteInputTokens")) or count(u.get("cacheWriteInputTokenCount")),
+        cache_write_by_ttl=_by_ttl(u.get("cacheDetails")),
     )
+
+
+def _by_ttl(details: Any) -> dict[str, int]:
+    """``usage.cacheDetails`` (``[{"ttl": "1h", "inputTokens": n}]``) -> ``{"1h": n}``."""
+    out: dict[str, int] = {}
+    for d in details if isinstance(details, list) else []:
+        if isinstance(d, dict) and isinstance(d.get("ttl"), str):
+            out[d["ttl"]] = out.get(d["ttl"], 0) + _common.token_count(d.get("inputTokens"))
+    return out
 
 
 def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
@@ -361,7 +479,8 @@ def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
         return bool(blocks) and "cachePoint" in blocks[-1]
 
     tc = body.get("toolConfig")
-    if tc and req.options.tools and not has_point(tc["tools"]):
+    # tools take cache points on Claude only (AWS's prompt-caching page: Nova caches system and messages)
+    if tc and req.options.tools and req.spec.family == "anthropic" and not has_point(tc["tools"]):
         tc["tools"].append(point)
     if body.get("system") and not has_point(body["system"]):
         body["system"].append(point)
@@ -377,8 +496,23 @@ def _place_cache_points(body: dict[str, Any], req: ChatRequest) -> None:
         target.append(point)
 
 
+def _check_ttl_order(points: list[dict[str, Any]]) -> None:
+    """The cached prefix runs tools -> system -> messages: a 1h point may not follow a 5m one."""
+    seen_short = False
+    for p in points:
+        long = p.get("ttl") == "1h"
+        if long and seen_short:
+            raise ValidationError(
+                "a 1h cache point cannot come after a 5m one (the prefix runs tools, system, messages); give the "
+                'earlier cache_control "ttl": "1h" too',
+                field="prompt.cache_control",
+            )
+        seen_short = seen_short or not long
+
+
 def _all_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
-    blocks = list(body.get("system") or []) + list((body.get("toolConfig") or {}).get("tools") or [])
+    """Every block in prefix order: tools, system, messages."""
+    blocks = list((body.get("toolConfig") or {}).get("tools") or []) + list(body.get("system") or [])
     for m in body["messages"]:
         blocks.extend(m["content"])
     return blocks
@@ -398,6 +532,7 @@ class _Delta(msgspec.Struct):
     text: str | None = None
     toolUse: _ToolUseDelta | None = None
     reasoningContent: _ReasoningDelta | None = None
+    citation: dict[str, Any] | None = None
 
 
 class _BlockDelta(msgspec.Struct):
@@ -414,10 +549,16 @@ _decode_block_delta = msgspec.json.Decoder(_BlockDelta).decode
 class ConverseStreamParser:
     """ConverseStream events -> chunks. Finish is emitted after ``metadata`` (usage) arrives."""
 
-    def __init__(self) -> None:
+    def __init__(self, req: ChatRequest | None = None) -> None:
+        self._req = req
         self._tools: dict[int, ToolCallBuilder] = {}
         self._stop: FinishReason | None = None
+        self._stop_reason: Any = None
         self._done = False
+        # the text of the block being streamed, and its citations (emitted when the block stops)
+        self._text_index = -1
+        self._block_text: list[str] = []
+        self._citations: list[Citation] = []
 
     def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
         if event_type == "contentBlockDelta":
@@ -433,22 +574,42 @@ class ConverseStreamParser:
                 return [ToolCallDeltaChunk(index=index, id=start["toolUseId"], name=start["name"])]
             return []
         if event_type == "contentBlockStop":
-            builder = self._tools.pop(int(data.get("contentBlockIndex") or 0), None)
+            index = int(data.get("contentBlockIndex") or 0)
+            if self._citations and index == self._text_index:
+                text = "".join(self._block_text)
+                cited: list[Chunk] = [CitationChunk(citation=c, text=text) for c in self._citations]
+                self._citations = []
+                return cited
+            builder = self._tools.pop(index, None)
             return [builder.complete()] if builder else []
         if event_type == "messageStop":
-            self._stop = converse_finish_reason(data.get("stopReason"))
+            self._stop_reason = data.get("stopReason")
+            self._stop = converse_finish_reason(self._stop_reason)
             return []
         if event_type == "metadata":
             if self._stop is None:
                 raise _common.bad_body("metadata arrived before messageStop")
             self._done = True
-            return [UsageChunk(usage=converse_usage(data.get("usage"))), FinishChunk(finish_reason=self._stop)]
+            out: list[Chunk] = []
+            guard = converse_guardrail(self._req.features, self._stop_reason, data.get("trace")) if self._req else None
+            if guard is not None:
+                out.append(GuardrailChunk(result=guard))
+            out += [UsageChunk(usage=converse_usage(data.get("usage"))), FinishChunk(finish_reason=self._stop)]
+            return out
         return []  # messageStart and events reqbed does not use
 
     def _delta(self, event: _BlockDelta) -> list[Chunk]:
         delta, index = event.delta, event.contentBlockIndex
         if delta.text is not None:
+            if index != self._text_index:
+                self._text_index, self._block_text = index, []
+            self._block_text.append(delta.text)
             return [TextChunk(text=delta.text)]
+        if delta.citation is not None:
+            if index != self._text_index:
+                self._text_index, self._block_text = index, []
+            self._citations.append(citation_of(delta.citation))
+            return []
         if delta.toolUse is not None:
             frag = delta.toolUse.input
             builder = self._tools.get(index)

@@ -24,6 +24,7 @@ Response: ``generation``, ``prompt_token_count``, ``generation_token_count``, ``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -33,10 +34,12 @@ from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
     Chunk,
+    CitationsPart,
     ContentPart,
     DocumentPart,
     FinishChunk,
     FinishReason,
+    GuardrailChunk,
     ImagePart,
     Response,
     TextChunk,
@@ -47,7 +50,7 @@ from .._types import (
     UsageChunk,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 
 __all__ = ["MetaFormatter", "MetaStreamParser", "accepts", "llama3_prompt"]
 
@@ -107,7 +110,7 @@ def llama3_prompt(req: ChatRequest) -> str:
                 raise ValidationError(
                     "Llama's native prompt cannot carry tool calls or results; leave use_converse unset", field=field
                 )
-            if isinstance(p, TextPart):
+            if isinstance(p, (TextPart, CitationsPart)):
                 texts.append(_checked(p.text, field))
         text = "\n".join(t for t in texts if t)
         if m.role == "assistant" and i == last:
@@ -157,23 +160,24 @@ class MetaFormatter:
         body.update(po.additional_model_request_fields or {})
         return body
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
         """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict) or not isinstance(data.get("generation"), str):
             raise _common.bad_body("Llama answer has no generation")
         text = data["generation"]
         content: list[ContentPart] = [TextPart(text=text)] if text else []
-        return make_response(
+        response = make_response(
             content=content,
             finish_reason=meta_finish_reason(data.get("stop_reason")),
             usage=_usage(data.get("prompt_token_count"), data.get("generation_token_count")),
             model=req.spec.model_id,
             raw=data,
         )
+        return _common.native_answer(response, data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> MetaStreamParser:
-        return MetaStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(MetaStreamParser(), req)
 
 
 class MetaStreamParser:
@@ -184,11 +188,16 @@ class MetaStreamParser:
         self._prompt_tokens: Any = None
         self._generation_tokens: Any = None
         self._done = False
+        self._intervened = False
+        self._guard: GuardrailChunk | None = None
 
     def feed(self, event_type: str, payload: bytes) -> list[Chunk]:
         data = _decode(payload)
         if not isinstance(data, dict) or self._done:
             return []
+        guard = _common.stream_guardrail(data)
+        if guard is not None:
+            self._guard, self._intervened = guard, guard.result.action == "INTERVENED"
         out: list[Chunk] = []
         piece = data.get("generation")
         if isinstance(piece, str) and piece:
@@ -201,7 +210,10 @@ class MetaStreamParser:
             self._done = True
             usage = _common.invocation_metrics_usage(data.get(_common.INVOCATION_METRICS))
             out.append(UsageChunk(usage=usage or _usage(self._prompt_tokens, self._generation_tokens)))
-            out.append(FinishChunk(finish_reason=meta_finish_reason(data["stop_reason"])))
+            finish = meta_finish_reason(data["stop_reason"])
+            if self._guard is not None:
+                out.append(self._guard)
+            out.append(FinishChunk(finish_reason=_common.native_finish(finish, self._intervened)))
         return out
 
     def finish(self) -> list[Chunk]:

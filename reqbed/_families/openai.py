@@ -21,6 +21,7 @@ Decisions, checked against the real recordings in ../shared (see docs/families/o
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -30,10 +31,12 @@ from .._errors import ValidationError
 from .._request import ChatRequest
 from .._types import (
     Chunk,
+    CitationsPart,
     ContentPart,
     DocumentPart,
     FinishChunk,
     FinishReason,
+    GuardrailChunk,
     ImagePart,
     Message,
     Response,
@@ -48,7 +51,7 @@ from .._types import (
     UsageChunk,
 )
 from . import _common
-from ._base import Endpoint
+from ._base import Endpoint, StreamParser
 
 __all__ = ["OpenAIFormatter", "OpenAIStreamParser", "ReasoningSplitter", "split_reasoning"]
 
@@ -95,6 +98,8 @@ class _ChunkEvent(msgspec.Struct):
     choices: list[_Choice] | None = None
     usage: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = msgspec.field(default=None, name=_common.INVOCATION_METRICS)
+    guardrail_action: str | None = msgspec.field(default=None, name="amazon-bedrock-guardrailAction")
+    trace: dict[str, Any] | None = msgspec.field(default=None, name="amazon-bedrock-trace")
 
 
 _decode_chunk = msgspec.json.Decoder(_ChunkEvent).decode
@@ -184,7 +189,7 @@ def _parts(m: Message) -> list[ContentPart]:
 
 
 def _text(parts: list[ContentPart]) -> str:
-    return "\n".join(p.text for p in parts if isinstance(p, TextPart))
+    return "\n".join(p.text for p in parts if isinstance(p, (TextPart, CitationsPart)))
 
 
 def _result_text(p: ToolResultPart) -> str:
@@ -290,7 +295,7 @@ class OpenAIFormatter:
         body.update(extra)
         return body
 
-    def parse_response(self, body: bytes, req: ChatRequest) -> Response:
+    def parse_response(self, body: bytes, req: ChatRequest, headers: Mapping[str, str] | None = None) -> Response:
         """Parse the answer (the pipeline turns odd shapes into ``ModelStreamError``)."""
         data = _decode(body)
         if not isinstance(data, dict):
@@ -314,16 +319,17 @@ class OpenAIFormatter:
             name = fn.get("name") or ""
             args = parse_tool_arguments(fn.get("arguments") or "", name)
             content.append(ToolCall(id=tc.get("id") or _call_id(data, k, name), name=name, arguments=args))
-        return make_response(
+        response = make_response(
             content=content,
             finish_reason=openai_finish_reason(choice.get("finish_reason")),
             usage=openai_usage(data.get("usage")),
             model=req.spec.model_id,
             raw=data,
         )
+        return _common.native_answer(response, data, headers, req)
 
-    def stream_parser(self, req: ChatRequest) -> OpenAIStreamParser:
-        return OpenAIStreamParser()
+    def stream_parser(self, req: ChatRequest) -> StreamParser:
+        return _common.guarded_parser(OpenAIStreamParser(), req)
 
 
 def _call_id(data: dict[str, Any], index: int, name: str) -> str:
@@ -350,6 +356,8 @@ class OpenAIStreamParser:
         self._usage: Usage | None = None
         self._id = ""
         self._done = False
+        self._intervened = False
+        self._guard: GuardrailChunk | None = None
 
     @staticmethod
     def _segments(segments: list[tuple[bool, str]]) -> list[Chunk]:
@@ -360,6 +368,11 @@ class OpenAIStreamParser:
             return []
         data = _decode_chunk(payload)
         self._id = self._id or (data.id or "")
+        if data.guardrail_action is not None:
+            self._intervened = data.guardrail_action == "INTERVENED"
+            self._guard = _common.stream_guardrail(
+                {"amazon-bedrock-guardrailAction": data.guardrail_action, "amazon-bedrock-trace": data.trace}
+            )
         out: list[Chunk] = []
         for choice in data.choices or ():
             delta = choice.delta
@@ -393,13 +406,15 @@ class OpenAIStreamParser:
         return ToolCallDeltaChunk(index=index, arguments_delta=frag)
 
     def _end(self, metrics: dict[str, Any]) -> list[Chunk]:
-        if self._finish is None:
+        if self._finish is None and not self._intervened:
             raise _common.bad_body("the gpt-oss stream ended without a finish_reason")
         self._done = True
         out = self._segments(self._splitter.finish())
         out.extend(self._tools[i].complete() for i in sorted(self._tools))
+        if self._guard is not None:
+            out.append(self._guard)
         out.append(UsageChunk(usage=self._usage or _common.invocation_metrics_usage(metrics) or Usage()))
-        out.append(FinishChunk(finish_reason=self._finish))
+        out.append(FinishChunk(finish_reason=_common.native_finish(self._finish or "stop", self._intervened)))
         return out
 
     def finish(self) -> list[Chunk]:

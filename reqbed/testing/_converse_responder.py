@@ -265,6 +265,12 @@ def stream_events(response: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
                 events.append(
                     ("contentBlockDelta", {"contentBlockIndex": i, "delta": {"toolUse": {"input": raw[k : k + 7]}}})
                 )
+        elif "citationsContent" in b:  # the cited text as text deltas, then each citation
+            cc = b["citationsContent"]
+            for g in cc["content"]:
+                events.append(("contentBlockDelta", {"contentBlockIndex": i, "delta": {"text": g["text"]}}))
+            for c in cc["citations"]:
+                events.append(("contentBlockDelta", {"contentBlockIndex": i, "delta": {"citation": c}}))
         elif "reasoningContent" in b:
             rt = b["reasoningContent"]["reasoningText"]
             for j, w in enumerate(rt["text"].split(" ")):
@@ -280,5 +286,7 @@ def stream_events(response: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             )
         events.append(("contentBlockStop", {"contentBlockIndex": i}))
     events.append(("messageStop", {"stopReason": response["stopReason"]}))
-    events.append(("metadata", {"usage": response["usage"], "metrics": {"latencyMs": 1}}))
+    metadata: dict[str, Any] = {"usage": response["usage"], "metrics": {"latencyMs": 1}}
+    metadata.update({k: response[k] for k in ("trace", "serviceTier", "performanceConfig") if k in response})
+    events.append(("metadata", metadata))
     return events

@@ -153,7 +153,11 @@ def converse_answer(body: dict[str, Any], *, cache: set[str], bad: str | None = 
         result["output"]["message"]["content"] = [{"text": value}]
         result["stopReason"] = "end_turn"
         return result
-    tools = {t["toolSpec"]["name"]: t["toolSpec"] for t in (body.get("toolConfig") or {}).get("tools") or []}
+    tools = {
+        t["toolSpec"]["name"]: t["toolSpec"]
+        for t in (body.get("toolConfig") or {}).get("tools") or []
+        if "toolSpec" in t
+    }
     named = " ".join(b.get("text", "") for b in body.get("system") or [])
     if tools and len(tools) == 1 and next(iter(tools)) in named:
         # an unforced model told by the system prompt to call the tool: it does

@@ -57,6 +57,7 @@ from .._aws.eventstream import encode_frame
 from .._options import ProviderOptions
 from . import _converse_responder as converse
 from . import _embed_responders as _embed
+from . import _features_responder as features
 from . import _object_responder as _object  # structured output
 from ._api_key_check import check_api_key
 from ._models import MODELS, default_models, is_known
@@ -482,11 +483,12 @@ class Emulator:
             headers_out = [*self._base_headers("application/json"), *special[1].items()]
             return _Reply(200, headers_out, json.dumps(special[0]).encode())  # [embed] end
         stream = action.endswith("stream")
+        extra_headers: list[tuple[str, str]] = []
         try:
             # structured output: _object_responder answers outputConfig / output_config and the bad_object fault
             bad = fault.params.get("how", "not_json") if fault is not None and fault.kind == "bad_object" else None
             if action.startswith("converse"):
-                answer = _object.converse_answer(payload, cache=self._cache, bad=bad)
+                answer = features.converse(payload, _object.converse_answer(payload, cache=self._cache, bad=bad))
                 events = [(et, json.dumps(ev).encode()) for et, ev in converse.stream_events(answer)]
             else:
                 family = _family(model_id)
@@ -498,6 +500,8 @@ class Emulator:
                 answer, native_events = _object.invoke_answer(family, model_id, payload, bad=bad) or handler(
                     model_id, payload
                 )  # structured output first (_object_responder)
+                features.native(headers, payload, answer, native_events)
+                extra_headers = features.native_reply_headers(headers, native_events)
                 events = [
                     ("chunk", json.dumps({"bytes": base64.b64encode(json.dumps(e).encode()).decode()}).encode())
                     for e in native_events
@@ -513,7 +517,7 @@ class Emulator:
                 f"(emulator: {type(e).__name__}: {e})",
             )
         if not stream:
-            reply = _Reply(200, self._base_headers("application/json"), json.dumps(answer).encode())
+            reply = _Reply(200, self._base_headers("application/json") + extra_headers, json.dumps(answer).encode())
             if fault is not None and fault.kind == "stall":
                 reply.stall = True
             return reply

@@ -40,7 +40,9 @@ def golden(name: str) -> dict[str, Any]:
 
 
 def body_of(prompt: Any, model: str = MODEL, **opts: Any) -> dict[str, Any]:
-    """The JSON body reqbed would send (through the whole pure pipeline: validation, endpoint rule)."""
+    """The native JSON body reqbed would send (the whole pure pipeline, ``use_converse=False``: with tools
+    the endpoint rule would pick Converse)."""
+    opts = {**opts, "provider_options": {"use_converse": False, **opts.get("provider_options", {})}}
     p = prepare(model, prompt, opts, environ=ENV)
     assert p.url.endswith("/invoke"), p.url
     body: dict[str, Any] = json.loads(p.body)
@@ -80,7 +82,7 @@ def check_expected(resp: reqbed.Response, expected: dict[str, Any]) -> None:
         {"type": "tool_call", **c} for c in expected["tool_calls"]
     ]
     assert resp.finish_reason == expected["finish_reason"]
-    assert msgspec.to_builtins(resp.usage) == expected["usage"]
+    assert msgspec.to_builtins(resp.usage) == {"cache_write_by_ttl": {}, **expected["usage"]}
     if "message" in expected:
         assert msgspec.to_builtins(resp.message.content) == expected["message"]
 
@@ -143,7 +145,7 @@ def test_an_answer_without_content_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_claude_stays_native_with_tools_and_tool_history(stream: bool) -> None:
+def test_claude_goes_to_converse_with_tools_and_tool_history_unless_forced_native(stream: bool) -> None:
     history = [
         {"role": "user", "content": "Weather?"},
         {"role": "assistant", "content": [{"type": "tool_call", "id": "t1", "name": "get_weather"}]},
@@ -151,8 +153,12 @@ def test_claude_stays_native_with_tools_and_tool_history(stream: bool) -> None:
     ]
     for prompt, opts in (("Weather in Paris?", {"tools": [WEATHER]}), (history, {})):
         p = prepare(MODEL, prompt, opts, stream=stream, environ=ENV)
-        assert isinstance(p.formatter, AnthropicFormatter)
-        assert p.url.endswith("/invoke-with-response-stream" if stream else "/invoke")
+        assert p.formatter is CONVERSE
+        assert p.url.endswith("/converse-stream" if stream else "/converse")
+        forced = {**opts, "provider_options": {"use_converse": False}}
+        native = prepare(MODEL, prompt, forced, stream=stream, environ=ENV)
+        assert isinstance(native.formatter, AnthropicFormatter)
+        assert native.url.endswith("/invoke-with-response-stream" if stream else "/invoke")
 
 
 def test_use_converse_forces_converse_and_false_forces_native() -> None:

@@ -217,7 +217,7 @@ async def test_async_generate_and_stream_through_the_emulator(emulator: Emulator
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_thinking_and_tools_round_trip(emulator: Emulator, client: reqbed.Client, stream: bool) -> None:
-    po = emulator.provider_options()
+    po = {**emulator.provider_options(), "use_converse": False}  # Claude's native body (tools default to Converse)
     opts: dict[str, Any] = {"tools": [WEATHER], "thinking": {"budget_tokens": 1024}, "provider_options": po}
 
     def call(prompt: Any) -> reqbed.Response:

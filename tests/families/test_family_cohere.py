@@ -39,6 +39,8 @@ WEATHER = {
     "description": "Current weather",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}},
 }
+#: Force the native body (with tools, the endpoint rule picks Converse).
+NATIVE = {"use_converse": False}
 
 
 
@@ -52,7 +54,10 @@ def test_golden_request_bodies(path: Path) -> None:
     case = json.loads(path.read_text())
     assert case["source"].startswith("https://docs.aws.amazon.com/")
     for stream in (False, True):
-        p = prepared(case["model"], case["prompt"], stream=stream, **json.loads(json.dumps(case["options"])))
+        opts = json.loads(json.dumps(case["options"]))
+        if opts.get("tools"):  # tools go to Converse by default: force the native body
+            opts["provider_options"] = {**opts.get("provider_options", {}), "use_converse": False}
+        p = prepared(case["model"], case["prompt"], stream=stream, **opts)
         assert p.formatter.name == "cohere"
         assert p.url.endswith("/invoke-with-response-stream" if stream else "/invoke")
         assert body_of(p) == case["body"]  # the same body streaming or not: the operation decides
@@ -128,7 +133,7 @@ def test_tool_history_without_tools_sends_stub_definitions() -> None:
             ],
         },
     ]
-    body = body_of(prepared(R, prompt))
+    body = body_of(prepared(R, prompt, provider_options=NATIVE))
     assert body["tools"] == [
         {"name": "get_weather", "description": "(tool used earlier in this conversation)", "parameter_definitions": {}}
     ]
@@ -145,7 +150,7 @@ def test_earlier_tool_results_go_in_the_history_as_tool_turns() -> None:
         {"role": "assistant", "content": "It failed."},
         {"role": "user", "content": "Try again"},
     ]
-    body = body_of(prepared(R, prompt, tools=[WEATHER]))
+    body = body_of(prepared(R, prompt, tools=[WEATHER], provider_options=NATIVE))
     assert body["message"] == "Try again"
     assert body["chat_history"] == [
         {"role": "USER", "message": "weather?"},
@@ -162,10 +167,11 @@ def test_earlier_tool_results_go_in_the_history_as_tool_turns() -> None:
 
 
 def test_tool_choice_none_omits_tools_and_forcing_a_tool_is_refused() -> None:
-    assert "tools" not in body_of(prepared(R, "hi", tools=[WEATHER], tool_choice="none"))
-    assert "tools" in body_of(prepared(R, "hi", tools=[WEATHER], tool_choice="auto"))
-    refused("tool_choice", R, "hi", tools=[WEATHER], tool_choice="any")
-    refused("tool_choice", R, "hi", tools=[WEATHER], tool_choice="get_weather")
+    native = {"tools": [WEATHER], "provider_options": NATIVE}
+    assert "tools" not in body_of(prepared(R, "hi", tool_choice="none", **native))
+    assert "tools" in body_of(prepared(R, "hi", tool_choice="auto", **native))
+    refused("tool_choice", R, "hi", tool_choice="any", **native)
+    refused("tool_choice", R, "hi", tool_choice="get_weather", **native)
 
 
 def test_additional_fields_are_merged() -> None:
@@ -258,7 +264,7 @@ EVENTS = [
 
 
 def test_stream_events_give_the_non_streamed_answer() -> None:
-    p = prepared(R, "weather in Paris?", stream=True, tools=[WEATHER])
+    p = prepared(R, "weather in Paris?", stream=True, tools=[WEATHER], provider_options=NATIVE)
     core, chunks = replay(invoke_stream(EVENTS), p)
     call = prepared(R, "hi").parse(200, {}, json.dumps(FULL_RESPONSE).encode()).tool_calls[0]
     assert call.arguments == {"city": "Paris"}

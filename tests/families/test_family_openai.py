@@ -58,12 +58,13 @@ ADD = {
 def test_golden_request_bodies(path: Path) -> None:
     case = json.loads(path.read_text())
     assert case["source"].startswith("https://")
-    p = prepared(case["model"], case["prompt"], **json.loads(json.dumps(case["options"])))
-    assert (p.formatter.name, p.url.rsplit("/", 1)[1]) == ("openai", "invoke")
-    assert body_of(p) == case["body"]
-    # forced onto the native stream, the body is the same (no "stream" field: the operation decides)
+    # forced onto the native body (with tools the endpoint rule picks Converse); streamed, the body is
+    # the same (no "stream" field: the operation decides)
     opts = json.loads(json.dumps(case["options"]))
     opts["provider_options"] = {**opts.get("provider_options", {}), "use_converse": False}
+    p = prepared(case["model"], case["prompt"], **json.loads(json.dumps(opts)))
+    assert (p.formatter.name, p.url.rsplit("/", 1)[1]) == ("openai", "invoke")
+    assert body_of(p) == case["body"]
     streamed = prepared(case["model"], case["prompt"], stream=True, **opts)
     assert streamed.url.endswith("/invoke-with-response-stream")
     assert body_of(streamed) == case["body"]
@@ -110,8 +111,9 @@ def test_refusals_and_options() -> None:
     with pytest.raises(reqbed.ValidationError) as info:  # a thinking budget is Claude's, not gpt-oss's
         prepared(OSS, "hi", thinking={"budget_tokens": 2048})
     assert info.value.field == "thinking"
-    assert body_of(prepared(OSS, "hi", tools=[ADD], tool_choice="none"))["tool_choice"] == "none"
-    assert body_of(prepared(OSS, "hi", tools=[ADD], tool_choice="auto"))["tool_choice"] == "auto"
+    native = {"tools": [ADD], "provider_options": {"use_converse": False}}
+    assert body_of(prepared(OSS, "hi", tool_choice="none", **native))["tool_choice"] == "none"
+    assert body_of(prepared(OSS, "hi", tool_choice="auto", **native))["tool_choice"] == "auto"
 
 
 def test_results_and_text_in_one_user_turn_and_error_results() -> None:
@@ -137,7 +139,7 @@ def test_results_and_text_in_one_user_turn_and_error_results() -> None:
             ],
         },
     ]
-    assert body_of(prepared(OSS, prompt))["messages"] == [
+    assert body_of(prepared(OSS, prompt, provider_options={"use_converse": False}))["messages"] == [
         {"role": "user", "content": "add"},
         {
             "role": "assistant",
@@ -324,16 +326,17 @@ def test_emulator_end_to_end_sync(emulator: Emulator) -> None:
     assert emulator.requests[-1]["path"].endswith("/invoke-with-response-stream")
     assert plain(streamed) == plain(resp)
 
-    first = reqbed.generate_text(OSS, "please add", tools=[ADD], tool_choice="add", provider_options=po)
+    # tool calls: Converse by default, the native body when asked for
+    native = {**po, "use_converse": False}
+    first = reqbed.generate_text(OSS, "please add", tools=[ADD], tool_choice="add", provider_options=native)
+    assert emulator.requests[-1]["path"].endswith("/invoke")
     assert (first.finish_reason, first.tool_calls[0].arguments) == ("tool_calls", {"a": 2, "b": 3})
     result = {"type": "tool_result", "tool_call_id": first.tool_calls[0].id, "content": "5"}
     prompt = [{"role": "user", "content": "please add"}, first.message, {"role": "tool", "content": [result]}]
-    assert reqbed.generate_text(OSS, prompt, tools=[ADD], provider_options=po).text == "Tool results: 5"
-    # streamed tool calls: ConverseStream by default, the native stream when asked for
+    assert reqbed.generate_text(OSS, prompt, tools=[ADD], provider_options=native).text == "Tool results: 5"
     with reqbed.stream_text(OSS, "please add", tools=[ADD], tool_choice="add", provider_options=po) as s:
         s.response()
     assert emulator.requests[-1]["path"].endswith("/converse-stream")
-    native = {**po, "use_converse": False}
     with reqbed.stream_text(OSS, "please add", tools=[ADD], tool_choice="add", provider_options=native) as s:
         assert plain(s.response()) == plain(first)
 

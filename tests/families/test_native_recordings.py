@@ -101,7 +101,7 @@ def test_recorded_answers_parse(model: str, scenario: str) -> None:
     body = rec["response"]["body"]
     choice = body["choices"][0]
     thinking, text = split(choice["message"]["content"])
-    resp = call_of(rec, stream=False).parse(200, {}, json.dumps(body).encode())
+    resp = call_of(rec, stream=False, use_converse=False).parse(200, {}, json.dumps(body).encode())
     assert thinking
     assert resp.thinking == thinking
     assert resp.text == text
@@ -181,7 +181,7 @@ def test_recorded_request_bodies_are_rebuilt(model: str, scenario: str) -> None:
     assert sent.get("model", "openai." + model.split("openai_")[1]) == model_spec(rec).split(":", 1)[1]
     assert sent.get("stream", stream) == stream
     # and without use_converse, the endpoint rule picks the same native endpoint unless this
-    # call streams tool calls (ConverseStream then, see docs/endpoints.md)
+    # call has tools (Converse then, see docs/endpoints.md)
     default = call_of(rec, stream=stream)
-    expected = "converse" if stream and "tools" in sent else "openai"
+    expected = "converse" if "tools" in sent or "tool" in {m["role"] for m in sent["messages"]} else "openai"
     assert default.formatter.name == expected

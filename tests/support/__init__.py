@@ -53,9 +53,15 @@ def network_pool(signing_transport: Any) -> Any:
     return inner._pool
 
 
-#: Model ids the tests and docs name precisely because no such model exists (refusal tests).
+#: Model ids the tests and docs name precisely because no such model exists (refusal tests), or
+#: because reqbed has never heard of them (new models are permissive: tests/test_capabilities_permissive.py).
 UNKNOWN_MODEL_IDS = frozenset(
     {
+        "amazon.nova-2-pro-v1:0",
+        "anthropic.claude-opus-5-20270101-v1:0",
+        "mistral.magistral-medium-v1:0",
+        "us.meta.llama5-scout-instruct-v1:0",
+        "meta.llama5-scout-instruct-v1:0",
         "anthropic.claude-9-imaginary-v1:0",
         "amazon.titan-embed-g9",
         "amazon.nova-pro-v9:0",

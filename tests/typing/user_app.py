@@ -88,6 +88,10 @@ def stream_with_narrowing() -> reqbed.Response:
                 print(chunk.tool_call.name, chunk.tool_call.arguments)
             elif chunk.type == "usage":
                 print(chunk.usage.input_tokens, chunk.usage.output_tokens)
+            elif chunk.type == "citation":
+                print("cites:", chunk.citation)
+            elif chunk.type == "guardrail":
+                print("guardrail:", chunk.result.action)
             else:
                 print("finished:", chunk.finish_reason)
         resp = stream.response()
