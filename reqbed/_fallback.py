@@ -192,11 +192,11 @@ def _after_target(
         if attempt > 1 and isinstance(final, APIConnectionError) and "attempts" not in final.message:
             _say_attempts(final, attempt)
         if wanted():
-            emit(RetryDecision(target.served_by, target.index, attempt, "give_up"))
+            emit(RetryDecision(target.served_by, target.index, attempt, "give_up", error=final))
         raise final
     following = targets[target.index + 1].served_by
     if wanted():
-        emit(RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following))
+        emit(RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following, error=error))
     return error
 
 
@@ -236,7 +236,7 @@ def call_flow(
             if delay is None:
                 break
             if wanted():
-                emit(RetryDecision(target.served_by, target.index, attempt, "retry", delay=delay))
+                emit(RetryDecision(target.served_by, target.index, attempt, "retry", delay=delay, error=error))
             yield Sleep(delay)
             retries += 1
         previous = _after_target(targets, target, error, previous, deadline, attempt)

@@ -74,6 +74,8 @@ class RetryDecision:
     action: Literal["retry", "fallback", "give_up"]
     delay: float | None = None
     fallback_to: str | None = None
+    #: the error that led to this decision
+    error: ReqbedError | None = None
 
 
 Event = AttemptStarted | AttemptEnded | RetryDecision
@@ -116,8 +118,17 @@ def log_event(event: Event) -> None:
                     took,
                 )
     elif event.action == "retry":
-        logger.warning("reqbed: retry %d of %s in %.3f s", event.attempt, event.target, event.delay or 0.0)
+        logger.warning(
+            "reqbed: retry %d of %s in %.3f s after %s: %s",
+            event.attempt,
+            event.target,
+            event.delay or 0.0,
+            type(event.error).__name__,
+            event.error,  # reqbed's messages: capped, never a credential
+        )
     elif event.action == "fallback":
-        logger.warning("reqbed: %s failed; falling back to %s", event.target, event.fallback_to)
+        logger.warning(
+            "reqbed: %s failed (%s); falling back to %s", event.target, type(event.error).__name__, event.fallback_to
+        )
     else:
         logger.debug("reqbed: giving up on %s after %d attempt(s)", event.target, event.attempt)

@@ -44,8 +44,8 @@ def test_retries_and_fallbacks_warn_without_secrets_or_prompt(
         client.generate_text(MODEL, PROMPT, max_retries=1, fallbacks=[{"model": OTHER}], provider_options=options)  # type: ignore[arg-type]
     texts = _texts(caplog)
     warnings = [t for lvl, t in texts if lvl == logging.WARNING]
-    assert f"reqbed: retry 1 of {MODEL} in 0.000 s" in warnings
-    assert f"reqbed: {MODEL} failed; falling back to {OTHER}" in warnings
+    assert any(w.startswith(f"reqbed: retry 1 of {MODEL} in 0.000 s after ThrottlingError: ") for w in warnings)
+    assert f"reqbed: {MODEL} failed (ThrottlingError); falling back to {OTHER}" in warnings
     assert any(t.startswith(f"reqbed: attempt 1 of {MODEL}: ThrottlingError (status 429)") for _, t in texts)
     assert (logging.DEBUG, f"reqbed: giving up on {OTHER} after 2 attempt(s)") in texts
     everything = " ".join(t for _, t in texts)
