@@ -13,6 +13,7 @@ import threading as _threading
 import typing as _typing
 import warnings as _warnings
 
+from . import _tools
 from ._aws.credentials_types import AwsCredentials, BearerToken
 from ._aws.keystore import clear_keys, get_key, put_key
 from ._embed.result import Embeddings
@@ -37,11 +38,14 @@ from ._errors import (
     ThrottlingError,
     ValidationError,
 )
+from ._interop import from_anthropic, from_openai
 from ._model_spec import ModelSpec, parse_model_spec
-from ._options import ChatOptions, EmbedOptions, ObjectOptions, ProviderOptions
+from ._options import NO_PROMPT as _NO_PROMPT
+from ._options import ChatOptions, EmbedOptions, ObjectOptions, ProviderOptions, ToolRunOptions
 from ._options import EmbedInputs as _EmbedInputs
 from ._options import Prompt as _Prompt
 from ._retry import RetryPolicy
+from ._tools import MaxStepsError, ToolFunction, ToolRun, tool
 from ._types import (
     AudioPart,
     Chunk,
@@ -124,6 +128,7 @@ __all__ = [
     "MapProgress",
     "MapResult",
     "MapStats",
+    "MaxStepsError",
     "Message",
     "ModelNotReadyError",
     "ModelSpec",
@@ -153,7 +158,10 @@ __all__ = [
     "ToolCall",
     "ToolCallChunk",
     "ToolCallDeltaChunk",
+    "ToolFunction",
     "ToolResultPart",
+    "ToolRun",
+    "ToolRunOptions",
     "Usage",
     "UsageChunk",
     "UsageTotals",
@@ -167,6 +175,7 @@ __all__ = [
     "agenerate_text",
     "amap",
     "amap_jsonl",
+    "arun_tools",
     "astream_object",
     "astream_text",
     "bedrock_api_key",
@@ -174,6 +183,8 @@ __all__ = [
     "count_tokens",
     "default_client",
     "embed",
+    "from_anthropic",
+    "from_openai",
     "generate_object",
     "generate_text",
     "get_key",
@@ -182,9 +193,11 @@ __all__ = [
     "models",
     "parse_model_spec",
     "put_key",
+    "run_tools",
     "stream_object",
     "stream_text",
     "telemetry",
+    "tool",
 ]
 
 _default_lock = _threading.Lock()
@@ -202,27 +215,61 @@ def default_client() -> "Client":
         return _default
 
 
-def generate_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> Response:
+def generate_text(model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]") -> Response:
     """Call ``model`` (``"bedrock:<model-id>"``) once and return the complete ``Response``.
 
     ``prompt`` is a string or a list of messages; options are documented in docs/options.md.
     """
-    return default_client().generate_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return default_client().generate_text(model, prompt, **opts)
 
 
-async def agenerate_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> Response:
+async def agenerate_text(model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]") -> Response:
     """Async ``generate_text`` (asyncio or trio)."""
-    return await default_client().agenerate_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return await default_client().agenerate_text(model, prompt, **opts)
 
 
-def stream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "StreamResponse":
+def stream_text(model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]") -> "StreamResponse":
     """Start a streaming call: iterate chunks, ``.text_stream()``, or ``.response()``."""
-    return default_client().stream_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return default_client().stream_text(model, prompt, **opts)
 
 
-async def astream_text(model: str, prompt: _Prompt, **opts: "Unpack[ChatOptions]") -> "AsyncStreamResponse":
+async def astream_text(
+    model: str, prompt: _Prompt = _NO_PROMPT, **opts: "Unpack[ChatOptions]"
+) -> "AsyncStreamResponse":
     """Async ``stream_text`` (asyncio or trio)."""
-    return await default_client().astream_text(model, _typing.cast(_typing.Any, prompt), **opts)
+    return await default_client().astream_text(model, prompt, **opts)
+
+
+def run_tools(
+    model: str,
+    prompt: _Prompt,
+    *,
+    tools: _typing.Sequence[_typing.Callable[..., _typing.Any]],
+    max_steps: int = 10,
+    client: "Client | None" = None,
+    **opts: "Unpack[ToolRunOptions]",
+) -> ToolRun:
+    """Call ``model`` and run the tools it asks for until it answers without tools (docs/tools.md).
+
+    ``tools``: Python functions (sync or async) or ``@reqbed.tool`` objects; ``max_steps``: the most
+    model calls (``MaxStepsError`` after that, carrying the transcript); ``client``: the
+    ``reqbed.Client`` to call through (the default client otherwise); other options as for
+    ``generate_text``. Returns a ``ToolRun`` (``.text``, ``.response``, ``.messages``, ``.usage``).
+    """
+    return _tools.run_tools(client or default_client(), model, prompt, tools=tools, max_steps=max_steps, **opts)
+
+
+async def arun_tools(
+    model: str,
+    prompt: _Prompt,
+    *,
+    tools: _typing.Sequence[_typing.Callable[..., _typing.Any]],
+    max_steps: int = 10,
+    client: "Client | None" = None,
+    **opts: "Unpack[ToolRunOptions]",
+) -> ToolRun:
+    """Async ``run_tools`` (asyncio or trio); a turn's async tool calls run concurrently."""
+    return await _tools.arun_tools(client or default_client(), model, prompt, tools=tools, max_steps=max_steps, **opts)
 
 
 def embed(model: str, inputs: _EmbedInputs, **opts: "Unpack[EmbedOptions]") -> Embeddings:

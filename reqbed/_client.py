@@ -30,6 +30,7 @@ from ._flow import Action, Finish, Read, Send, drive_async, drive_sync
 from ._hooks import CALL_WATCHERS, finish_call, start_call
 from ._network_guard import guard_async_transport, guard_transport
 from ._operation import GenerateObject, GenerateText, Operation, StreamObject, StreamText
+from ._options import NO_PROMPT
 from ._pipeline import Prepared, relocate, sign_for
 from ._retry import Deadline, RetryPolicy
 from ._transport import (
@@ -48,9 +49,9 @@ if TYPE_CHECKING:
     from ._bulk._result import MapResult, MapStats
     from ._embed.result import Embeddings
     from ._object.result import AsyncObjectStreamResponse, ObjectResponse, ObjectStreamResponse
-    from ._options import ObjectOptions, Prompt
+    from ._options import ChatOptions, ObjectOptions, Prompt, ProviderOptions
     from ._stream import AsyncStreamResponse, StreamResponse
-    from ._types import Message, Response
+    from ._types import Response
 
 __all__ = ["Client"]
 
@@ -95,11 +96,38 @@ class _LoopPool:
             await self.transport.aclose()
 
 
+def _defaults(
+    region: str | None,
+    endpoint_url: str | None,
+    provider_options: Mapping[str, Any] | None,
+    defaults: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """One mapping of default call options, validated now (``_request.check_options``)."""
+    from ._request import check_options
+
+    out: dict[str, Any] = dict(defaults or {})
+    po: dict[str, Any] = dict(out.get("provider_options") or {})
+    po.update(provider_options or {})
+    if region is not None:
+        po["region"] = region
+    if endpoint_url is not None:
+        po["endpoint_url"] = endpoint_url
+    if po:
+        out["provider_options"] = po
+    check_options(out, where="defaults")
+    return out
+
+
 class Client:
     """A reusable Bedrock client: connection pools plus the call methods.
 
     ``with Client() as c:`` / ``async with Client() as c:`` closes the pools. The module-level
     functions (``reqbed.generate_text`` ...) use one shared default client.
+
+    ``region``, ``endpoint_url``, ``provider_options`` (credentials ...) and ``defaults`` (any call
+    option: ``{"max_tokens": 512, "temperature": 0}``) apply to every call made through this client;
+    a call's own options win (its ``provider_options`` key by key). They are validated here: a bad
+    default is a ``ValidationError`` at construction (docs/options.md, "Client defaults").
 
     ``transport`` / ``async_transport`` replace httpx's network transports (fixture replay,
     tests); ``environ`` replaces ``os.environ`` for credential and region lookup; ``clock``
@@ -120,7 +148,12 @@ class Client:
         environ: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         retry_policy: RetryPolicy | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        provider_options: ProviderOptions | None = None,
+        defaults: ChatOptions | None = None,
     ) -> None:
+        self._defaults = _defaults(region, endpoint_url, provider_options, defaults)
         self._timeout = (default_timeout() if timeout is None else httpx.Timeout(timeout)).as_dict()
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._transport = transport
@@ -347,28 +380,24 @@ class Client:
 
     # -- the verbs ---------------------------------------------------------------------------------
 
-    def generate_text(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> Response:
+    def generate_text(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]) -> Response:
         """Run the whole pipeline and return the complete ``Response`` (retries, fallbacks: ``_fallback``)."""
-        return self._call(GenerateText(model, prompt, opts))
+        return self._call(GenerateText(model, prompt, self._with_defaults(opts)))
 
-    def stream_text(
-        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
-    ) -> StreamResponse:
+    def stream_text(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]) -> StreamResponse:
         """Start a streaming call; iterate the result for chunks (see ``StreamResponse``). Returns once
         the first chunk is decoded: until then failures may be retried or sent to a fallback."""
-        return self._call(StreamText(model, prompt, opts))
+        return self._call(StreamText(model, prompt, self._with_defaults(opts)))
 
-    async def agenerate_text(
-        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
-    ) -> Response:
+    async def agenerate_text(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]) -> Response:
         """Async ``generate_text`` (asyncio or trio)."""
-        return await self._acall(GenerateText(model, prompt, opts))
+        return await self._acall(GenerateText(model, prompt, self._with_defaults(opts)))
 
     async def astream_text(
-        self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any
+        self, model: str, prompt: Prompt = NO_PROMPT, **opts: Unpack[ChatOptions]
     ) -> AsyncStreamResponse:
         """Async ``stream_text``: an async iterable and async context manager."""
-        return await self._acall(StreamText(model, prompt, opts))
+        return await self._acall(StreamText(model, prompt, self._with_defaults(opts)))
 
     def embed(self, model: str, inputs: Any, **opts: Any) -> Embeddings:
         """Embed ``inputs`` (a string, image parts, or a list): one vector per input, in order. A list
@@ -383,20 +412,20 @@ class Client:
 
         return await run_async(self._acall, Embed(model, inputs, opts, self._env()), self._retry)
 
-    def count_tokens(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> int:
+    def count_tokens(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Any) -> int:
         """The input tokens of the request ``generate_text`` would send (Bedrock's CountTokens), or a
         local estimate marked as one (``estimate=True``, models CountTokens does not serve)."""
         from ._count_tokens import CountTokens
 
-        op = CountTokens(model, prompt, opts)
+        op = CountTokens(model, prompt, self._with_defaults(opts))
         estimate = op.local(self._env())
         return estimate if estimate is not None else self._call(op)
 
-    async def acount_tokens(self, model: str, prompt: str | list[Message] | list[dict[str, Any]], **opts: Any) -> int:
+    async def acount_tokens(self, model: str, prompt: Prompt = NO_PROMPT, **opts: Any) -> int:
         """Async ``count_tokens`` (asyncio or trio)."""
         from ._count_tokens import CountTokens, TokenCount
 
-        op = CountTokens(model, prompt, opts)
+        op = CountTokens(model, prompt, self._with_defaults(opts))
         estimate = op.local(self._env())
         if estimate is not None:
             return estimate
@@ -417,7 +446,7 @@ class Client:
     def generate_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> ObjectResponse[Any]:
         """Ask ``model`` for an object matching ``schema`` and return it validated (``ObjectResponse``);
         ``ObjectGenerationError`` when the answer holds no valid object."""
-        return self._call(GenerateObject(model, prompt, schema, opts))
+        return self._call(GenerateObject(model, prompt, schema, self._with_defaults(opts)))
 
     @overload
     async def agenerate_object(
@@ -429,7 +458,7 @@ class Client:
     ) -> ObjectResponse[Any]: ...
     async def agenerate_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> ObjectResponse[Any]:
         """Async ``generate_object`` (asyncio or trio)."""
-        return await self._acall(GenerateObject(model, prompt, schema, opts))
+        return await self._acall(GenerateObject(model, prompt, schema, self._with_defaults(opts)))
 
     @overload
     def stream_object(
@@ -442,7 +471,7 @@ class Client:
     def stream_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> ObjectStreamResponse[Any]:
         """Stream an object: ``.partial_objects()`` yields growing snapshots, ``.response()`` the
         validated ``ObjectResponse``. Returns once the first chunk is decoded."""
-        return self._call(StreamObject(model, prompt, schema, opts))
+        return self._call(StreamObject(model, prompt, schema, self._with_defaults(opts)))
 
     @overload
     async def astream_object(
@@ -454,7 +483,7 @@ class Client:
     ) -> AsyncObjectStreamResponse[Any]: ...
     async def astream_object(self, model: str, prompt: Any, schema: Any, **opts: Any) -> AsyncObjectStreamResponse[Any]:
         """Async ``stream_object``: an async context manager; ``async for`` over ``partial_objects()``."""
-        return await self._acall(StreamObject(model, prompt, schema, opts))
+        return await self._acall(StreamObject(model, prompt, schema, self._with_defaults(opts)))
 
     # -- bulk (``_bulk``; docs/bulk.md) ----------------------------------------------------------------
 
@@ -481,3 +510,14 @@ class Client:
         from ._bulk._jsonl import amap_jsonl
 
         return await amap_jsonl(self, model, in_path, out_path, **kwargs)
+
+    def _with_defaults(self, opts: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The client's ``defaults`` under the call's options (the call's win; ``provider_options``
+        are merged key by key, the call's keys winning)."""
+        if not self._defaults:
+            return opts
+        merged = {**self._defaults, **opts}
+        base_po = self._defaults.get("provider_options")
+        if base_po and "provider_options" in opts and isinstance(opts["provider_options"], Mapping):
+            merged["provider_options"] = {**base_po, **opts["provider_options"]}
+        return merged

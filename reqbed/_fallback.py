@@ -24,8 +24,9 @@ bounds it all. Every attempt is reported to the observers of ``_hooks``.
 
 from __future__ import annotations
 
-import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -44,7 +45,7 @@ from ._errors import (
     ValidationError,
 )
 from ._flow import ErrorFactory, Flow, Sleep, resign_on_skew
-from ._hooks import OBSERVERS, AttemptEnded, AttemptStarted, RetryDecision, emit
+from ._hooks import AttemptEnded, AttemptStarted, RetryDecision, emit, wanted
 from ._retry import Deadline, RetryPolicy
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FALLBACK_ERRORS", "Target", "call_flow", "plan_targets", "should_fallback"]
 
-logger = logging.getLogger("reqbed")
 
 #: The errors that move a call on to its next fallback target.
 FALLBACK_ERRORS: tuple[type[ReqbedError], ...] = (
@@ -165,17 +165,7 @@ def _labels(prepared: Sequence[Prepared]) -> list[str]:
 def _retry_or_give_up(
     policy: RetryPolicy, target: Target, error: ReqbedError, retries: int, deadline: Deadline
 ) -> float | None:
-    delay = policy.next_delay(error, retries, target.prepared.max_retries, deadline.remaining())
-    if delay is not None:
-        logger.debug(
-            "reqbed: retry %d of %s in %.3f s after %s: %s",
-            retries + 1,
-            target.served_by,
-            delay,
-            type(error).__name__,
-            error,
-        )
-    return delay
+    return policy.next_delay(error, retries, target.prepared.max_retries, deadline.remaining())
 
 
 def _after_target(
@@ -199,14 +189,21 @@ def _after_target(
     elif target.index + 1 >= len(targets) or not should_fallback(error):
         final = error
     if final is not None:
-        if OBSERVERS:
-            emit(RetryDecision(target.served_by, target.index, attempt, "give_up"))
+        if attempt > 1 and isinstance(final, APIConnectionError) and "attempts" not in final.message:
+            _say_attempts(final, attempt)
+        if wanted():
+            emit(RetryDecision(target.served_by, target.index, attempt, "give_up", error=final))
         raise final
     following = targets[target.index + 1].served_by
-    logger.info("reqbed: %s failed (%s); falling back to %s", target.served_by, type(error).__name__, following)
-    if OBSERVERS:
-        emit(RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following))
+    if wanted():
+        emit(RetryDecision(target.served_by, target.index, attempt, "fallback", fallback_to=following, error=error))
     return error
+
+
+def _say_attempts(error: ReqbedError, attempts: int) -> None:
+    """An unreachable endpoint was tried ``attempts`` times: the message says so (the retries took time)."""
+    error.message = f"{error.message} (gave up after {attempts} attempts: {attempts - 1} retries)"
+    error.args = (error.message,)
 
 
 def call_flow(
@@ -221,23 +218,25 @@ def call_flow(
         while True:
             deadline.check()
             attempt = retries + 1
-            if OBSERVERS:
-                emit(AttemptStarted(target.served_by, target.index, attempt))
+            started = time.monotonic()
+            if wanted(DEBUG):
+                emit(AttemptStarted(target.served_by, target.index, attempt, getattr(target.prepared, "method", None)))
             try:
                 result = yield from resign_on_skew(target, target.endpoint, clock, error_of)
             except ReqbedError as e:
                 error = e
             else:
-                if OBSERVERS:
-                    emit(AttemptEnded(target.served_by, target.index, attempt))
+                if wanted(DEBUG):
+                    emit(AttemptEnded(target.served_by, target.index, attempt, elapsed=time.monotonic() - started))
                 return result
-            if OBSERVERS:
-                emit(AttemptEnded(target.served_by, target.index, attempt, error))
+            if wanted(DEBUG):
+                took, status = time.monotonic() - started, getattr(error, "status", None)
+                emit(AttemptEnded(target.served_by, target.index, attempt, error, took, status))
             delay = _retry_or_give_up(policy, target, error, retries, deadline)
             if delay is None:
                 break
-            if OBSERVERS:
-                emit(RetryDecision(target.served_by, target.index, attempt, "retry", delay=delay))
+            if wanted():
+                emit(RetryDecision(target.served_by, target.index, attempt, "retry", delay=delay, error=error))
             yield Sleep(delay)
             retries += 1
         previous = _after_target(targets, target, error, previous, deadline, attempt)

@@ -11,8 +11,14 @@ so it is the one place that reports them. For each attempt, in order:
 
 Observers are callables in ``OBSERVERS``, called synchronously in the calling thread or task;
 they must be quick and must not raise (an observer's exception propagates into the call). No
-event is built while the list is empty. Events hold no secrets: target labels and reqbed errors,
-whose messages never carry credentials.
+event is built while the list is empty and the ``reqbed`` logger is quiet (``wanted()``). Events
+hold no secrets: target labels, HTTP methods, statuses and reqbed errors, whose messages never
+carry credentials (nor prompt text).
+
+The ``reqbed`` logger is the built-in observer (``log_event``), called before ``OBSERVERS``:
+DEBUG for every attempt (method, target, status, latency) and every retry decision, WARNING for
+each retry and each move to a fallback. reqbed adds a ``NullHandler``: nothing is printed unless
+the application configures logging.
 
 Around the attempts, the send path (``Client._call`` / ``_acall``) reports each *call* to the
 factories in ``CALL_WATCHERS`` (checked first, so nothing is done while it is empty):
@@ -28,6 +34,7 @@ keep it, and must not record the prompt unless told to (``reqbed.telemetry``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -46,8 +53,13 @@ __all__ = [
     "RetryDecision",
     "emit",
     "finish_call",
+    "log_event",
     "start_call",
+    "wanted",
 ]
+
+logger = logging.getLogger("reqbed")
+logger.addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class AttemptStarted:
     target: str
     index: int
     attempt: int
+    method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,10 @@ class AttemptEnded:
     index: int
     attempt: int
     error: ReqbedError | None = None
+    #: seconds the attempt took (send to result or error)
+    elapsed: float | None = None
+    #: the HTTP status of an error answer (None on success and for connection errors)
+    status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,8 @@ class RetryDecision:
     action: Literal["retry", "fallback", "give_up"]
     delay: float | None = None
     fallback_to: str | None = None
+    #: the error that led to this decision
+    error: ReqbedError | None = None
 
 
 Event = AttemptStarted | AttemptEnded | RetryDecision
@@ -82,7 +101,15 @@ Observer = Callable[[Event], None]
 OBSERVERS: list[Observer] = []
 
 
+def wanted(level: int = logging.WARNING) -> bool:
+    """Whether to build an event at all: an observer is registered, or the logger would write at
+    ``level`` (attempts log at DEBUG, so by default the success path builds nothing; retry and
+    fallback decisions at WARNING)."""
+    return bool(OBSERVERS) or logger.isEnabledFor(level)
+
+
 def emit(event: Event) -> None:
+    log_event(event)
     for observer in tuple(OBSERVERS):
         observer(event)
 
@@ -130,3 +157,39 @@ def finish_call(watches: list[CallWatch], result: Any, error: BaseException | No
         return
     for w in watches:
         w.ended(result, error)
+
+
+def log_event(event: Event) -> None:
+    """The ``reqbed`` logger's view of an event (no secrets, no prompt text: labels and error names)."""
+    if isinstance(event, AttemptStarted):
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("reqbed: attempt %d: %s %s", event.attempt, event.method or "?", event.target)
+    elif isinstance(event, AttemptEnded):
+        if logger.isEnabledFor(logging.DEBUG):
+            took = "?" if event.elapsed is None else f"{event.elapsed:.3f}"
+            if event.error is None:
+                logger.debug("reqbed: attempt %d of %s: ok in %s s", event.attempt, event.target, took)
+            else:
+                logger.debug(
+                    "reqbed: attempt %d of %s: %s (status %s) in %s s",
+                    event.attempt,
+                    event.target,
+                    type(event.error).__name__,
+                    event.status if event.status is not None else "-",
+                    took,
+                )
+    elif event.action == "retry":
+        logger.warning(
+            "reqbed: retry %d of %s in %.3f s after %s: %s",
+            event.attempt,
+            event.target,
+            event.delay or 0.0,
+            type(event.error).__name__,
+            event.error,  # reqbed's messages: capped, never a credential
+        )
+    elif event.action == "fallback":
+        logger.warning(
+            "reqbed: %s failed (%s); falling back to %s", event.target, type(event.error).__name__, event.fallback_to
+        )
+    else:
+        logger.debug("reqbed: giving up on %s after %d attempt(s)", event.target, event.attempt)

@@ -129,7 +129,12 @@ def parse_model_spec(
     provider, sep, model_id = spec.partition(":")
     if not spec:
         raise ValidationError("is empty", field="model")
-    if not sep:
+    if spec.startswith(("bedrock/", "amazon-bedrock/")) and not spec.startswith("bedrock:"):
+        # LiteLLM's spelling (``bedrock/anthropic.claude-...``)
+        rest = spec.partition("/")[2]
+        raise ValidationError(f"{spec!r} is LiteLLM's spelling; reqbed writes 'bedrock:{rest}'", field="model")
+    if not sep or provider == "arn" or (provider not in PROVIDER_PREFIXES and "." in provider):
+        # a bare model id pasted from the console (``anthropic.claude-...-v1:0`` has a colon of its own)
         raise ValidationError(f"{spec!r} has no provider prefix; write 'bedrock:{spec}'", field="model")
     if not model_id:
         raise ValidationError(f"{spec!r} names no model; write 'bedrock:<model-id>'", field="model")

@@ -151,6 +151,20 @@ class GenerateText(_Chat, WholeAnswer["Response"]):
     def parse(self, target: Target, status: int, headers: Mapping[str, str], body: bytes) -> Response:
         return target.stamp(_chat(target).parse(status, headers, body))
 
+    def finish(self, target: Target, response: httpx.Response, deadline: Deadline) -> Response:
+        return _timed(super().finish(target, response, deadline), response, deadline)
+
+    async def afinish(self, target: Target, response: httpx.Response, deadline: Deadline) -> Response:
+        return _timed(await super().afinish(target, response, deadline), response, deadline)
+
+
+def _timed(result: Response, response: httpx.Response, deadline: Deadline) -> Response:
+    import msgspec
+
+    return msgspec.structs.replace(
+        result, request_id=response.headers.get("x-amzn-requestid"), elapsed=deadline.elapsed()
+    )
+
 
 class StreamText(_Chat, Operation["StreamResponse", "AsyncStreamResponse"]):
     """``stream_text``: ``/converse-stream`` or ``/invoke-with-response-stream``. The result is

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypedDict, Union
 from ._types import Guardrail, ImagePart, Message, TextPart, Tool
 
 __all__ = [
+    "NO_PROMPT",
     "ChatOptions",
     "CountTokensOptions",
     "EmbedInputs",
@@ -24,11 +25,24 @@ __all__ = [
     "Prompt",
     "ProviderOptions",
     "ThinkingConfig",
+    "ToolRunOptions",
 ]
 
 #: What ``prompt`` may be: a string (one user turn), a ``Message``, or a list of ``Message`` s and
 #: message dicts (``{"role": "user", "content": "hi"}``) mixed freely.
 Prompt = Union[str, Message, Sequence[Union[Message, Mapping[str, Any]]]]  # noqa: UP007 - a runtime alias on 3.10
+
+
+class _NoPrompt:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<no prompt>"
+
+
+#: ``prompt``'s default: only so that a missing prompt (or OpenAI's ``messages=``) is a
+#: ``ValidationError`` that says what to write, not a bare ``TypeError``.
+NO_PROMPT: Any = _NoPrompt()
 
 
 class ProviderOptions(TypedDict, total=False):
@@ -86,8 +100,9 @@ class GuardrailOptions(TypedDict, total=False):
     stream_mode: Literal["sync", "async"]
 
 
-class ChatOptions(TypedDict, total=False):
-    """The options of a chat call (``generate_text``, ``stream_text`` and their async twins)."""
+class ToolRunOptions(TypedDict, total=False):
+    """The options of ``run_tools`` / ``arun_tools`` besides their own (``tools`` are the functions,
+    given apart): ``ChatOptions`` without ``tools`` and ``tool_choice``."""
 
     system: str
     max_tokens: int
@@ -95,8 +110,6 @@ class ChatOptions(TypedDict, total=False):
     top_p: float
     top_k: int
     stop: str | list[str]
-    tools: Sequence[Tool | Mapping[str, Any]]
-    tool_choice: str
     thinking: ThinkingConfig
     reasoning_effort: Literal["low", "medium", "high"]
     timeout: float
@@ -108,6 +121,13 @@ class ChatOptions(TypedDict, total=False):
     service_tier: Literal["priority", "default", "flex"]
     latency: Literal["standard", "optimized"]
     request_metadata: Mapping[str, str]
+
+
+class ChatOptions(ToolRunOptions, total=False):
+    """The options of a chat call (``generate_text``, ``stream_text`` and their async twins)."""
+
+    tools: Sequence[Tool | Mapping[str, Any]]
+    tool_choice: str
 
 
 class CountTokensOptions(ChatOptions, total=False):

@@ -171,6 +171,9 @@ def _convert(value: Any, typ: Any, field: str) -> Any:
         if " - at `$" in text:
             text, _, path = text.rpartition(" - at `$")
             where = path.rstrip("`")
+        m = _UNKNOWN_FIELD.match(text)
+        if m:  # name the key itself: nothing a user wrote is silently dropped
+            raise _fail(f"unknown key {m[1]!r}", f"{field}{where}.{m[1]}") from None
         raise _fail(text, field + where) from None
 
 
@@ -335,6 +338,10 @@ def _tools(value: Any) -> list[Tool]:
     tools: list[Tool] = []
     names: set[str] = set()
     for i, t in enumerate(value):
+        if isinstance(t, Mapping) and "input_schema" in t:  # Anthropic's spelling of ``parameters``
+            if "parameters" in t:
+                raise _fail("give parameters or input_schema (its Anthropic name), not both", f"tools[{i}]")
+            t = {("parameters" if k == "input_schema" else k): v for k, v in t.items()}
         tool = t if isinstance(t, Tool) else _convert(t, Tool, f"tools[{i}]")
         if not _TOOL_NAME.match(tool.name):
             raise _fail(f"tool name {tool.name!r} must match [a-zA-Z0-9_-]{{1,64}}", f"tools[{i}].name")
@@ -397,23 +404,67 @@ def _check_json_inputs(prompt: Any, opts: Mapping[str, Any], po_raw: Any) -> Non
 _KNOWN_OPTS = frozenset(_options.ChatOptions.__optional_keys__)
 
 
-def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stream: bool = False) -> ChatRequest:
-    """Validate everything and return the normalized request."""
+def _check_names(opts: Mapping[str, Any]) -> None:
+    if "messages" in opts:
+        raise _fail(
+            "is not an option: pass the conversation as prompt, the second argument "
+            "(generate_text(model, [{'role': 'user', 'content': ...}, ...]); reqbed.from_openai converts "
+            "OpenAI-shaped messages)",
+            "messages",
+        )
     unknown = set(opts) - _KNOWN_OPTS
     if unknown:
         raise _fail(f"unknown option(s) {sorted(unknown)}; known: {sorted(_KNOWN_OPTS)}", sorted(unknown)[0])
+
+
+def _provider_options(opts: Mapping[str, Any]) -> ProviderOptions:
+    po_raw = opts.get("provider_options") or {}
+    if not isinstance(po_raw, (Mapping, ProviderOptions)):
+        raise _fail(f"must be a dict, got {type(po_raw).__name__}", "provider_options")
+    if isinstance(po_raw, ProviderOptions):
+        return po_raw
+    try:
+        return msgspec.convert(dict(po_raw), ProviderOptions)
+    except msgspec.ValidationError as e:
+        # Never echo a secret's value back: msgspec messages name the field, not the value.
+        raise _provider_options_error(str(e)) from None
+
+
+def check_options(opts: Mapping[str, Any], *, where: str) -> None:
+    """Validate call options given ahead of any call (``Client(defaults=...)``): the checks that need
+    no model and no prompt. A failure names the field under ``where`` (``defaults.temperature``)."""
+    try:
+        _check_names(opts)
+        po_raw = opts.get("provider_options") or {}
+        _check_json_inputs(None, opts, po_raw if isinstance(po_raw, Mapping) else {})
+        po = _provider_options(opts)
+        if po.region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", po.region):
+            raise _fail(f"{shown(po.region)} is not an AWS region name", "provider_options.region")
+        _number(opts, "timeout", 0.001, 86_400)
+        _max_retries(opts)
+        _positive_int(opts, "max_tokens")
+        _number(opts, "temperature", 0.0, 2.0)
+        _number(opts, "top_p", 0.0, 1.0)
+        _positive_int(opts, "top_k", 10_000)
+        _tools(opts.get("tools"))
+        _thinking_budget(opts)
+        if opts.get("system") is not None and not isinstance(opts["system"], str):
+            raise _fail(f"must be a string, got {type(opts['system']).__name__}", "system")
+    except ValidationError as e:
+        text = e.message.removeprefix(f"{e.field}: ") if e.field else e.message
+        raise _fail(text, f"{where}.{e.field}" if e.field else where) from None
+
+
+def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stream: bool = False) -> ChatRequest:
+    """Validate everything and return the normalized request."""
+    _check_names(opts)
+    if prompt is _options.NO_PROMPT:
+        raise _fail("is required: a string or a list of messages, the second argument", "prompt")
     po_raw = opts.get("provider_options") or {}
     if not isinstance(po_raw, (Mapping, ProviderOptions)):
         raise _fail(f"must be a dict, got {type(po_raw).__name__}", "provider_options")
     _check_json_inputs(prompt, opts, po_raw)
-    if isinstance(po_raw, ProviderOptions):
-        po = po_raw
-    else:
-        try:
-            po = msgspec.convert(dict(po_raw), ProviderOptions)
-        except msgspec.ValidationError as e:
-            # Never echo a secret's value back: msgspec messages name the field, not the value.
-            raise _provider_options_error(str(e)) from None
+    po = _provider_options(opts)
     spec = parse_model_spec(model, base_model=po.base_model, region=po.region)  # region: for aliases
     if po.region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", po.region):
         raise _fail(f"{shown(po.region)} is not an AWS region name", "provider_options.region")
@@ -444,10 +495,16 @@ def build_chat_request(model: str, prompt: Any, opts: Mapping[str, Any], *, stre
     if choice is not None:
         if not isinstance(choice, str):
             raise _fail('must be "auto", "any", "none" or a tool name', "tool_choice")
-        if choice not in ("auto", "any", "none") and choice not in {t.name for t in tools}:
-            raise _fail(f"{choice!r} is not one of the given tools", "tool_choice")
+        if choice == "required":  # OpenAI's name for "any"
+            choice = "any"
         if choice == "any" and not tools:
-            raise _fail('"any" needs tools', "tool_choice")
+            raise _fail(f"{opts['tool_choice']!r} needs tools: give tools=[...] too", "tool_choice")
+        if choice not in ("auto", "any", "none") and choice not in {t.name for t in tools}:
+            known = ", ".join(repr(t.name) for t in tools) or "none given"
+            raise _fail(
+                f'{choice!r} is not "auto", "any" ("required"), "none" or a given tool name (tools: {known})',
+                "tool_choice",
+            )
 
     timeout = _number(opts, "timeout", 0.001, 86_400)
     max_retries = _max_retries(opts)

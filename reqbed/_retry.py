@@ -128,12 +128,17 @@ class RetryPolicy:
 class Deadline:
     """A call's overall time budget (the ``timeout=`` option); ``timeout=None`` never expires."""
 
-    __slots__ = ("_clock", "at", "timeout")
+    __slots__ = ("_clock", "at", "started", "timeout")
 
     def __init__(self, timeout: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self.timeout = timeout
-        self.at = None if timeout is None else clock() + timeout
+        self.started = clock()
+        self.at = None if timeout is None else self.started + timeout
+
+    def elapsed(self) -> float:
+        """Seconds since the call started (``Response.latency``)."""
+        return self._clock() - self.started
 
     def __repr__(self) -> str:
         return f"Deadline(timeout={self.timeout!r}, remaining={self.remaining()!r})"

@@ -218,6 +218,9 @@ class _StreamState:
         self._done = False
         self._closed = False
         self._watchers: list[Callable[[Response | None, BaseException | None], None]] | None = None
+        self._ended = False  # the end was delivered to the caller (StopIteration): a 2nd loop is an error
+        self._first_at: float | None = None  # deadline.elapsed() at the first chunk, then at the end
+        self._end_at: float | None = None
 
     def _on_end(self, watcher: Callable[[Response | None, BaseException | None], None]) -> None:
         """Call ``watcher(response, error)`` once when the stream ends (``_hooks.finish_call``): the final
@@ -250,6 +253,13 @@ class _StreamState:
         if self._closed:
             raise EventStreamError("the stream was closed before it completed")
 
+    def _check_fresh(self) -> None:
+        if self._ended:
+            raise ReqbedError(
+                "this stream was already read to the end: a stream can be iterated once "
+                "(keep the chunks, or call .response() for the assembled answer)"
+            )
+
     def _after_read(self, data: bytes | None) -> bool:
         """Decode one read (``None``: the body ended); True when the stream is complete."""
         if data is None:
@@ -257,9 +267,24 @@ class _StreamState:
             self._done = True
             if self._watchers:
                 self._report(None)
+            if self._deadline is not None:
+                self._end_at = self._deadline.elapsed()
             return True
         self._pending.extend(self._core.feed(data))
+        if self._pending and self._first_at is None and self._deadline is not None:
+            self._first_at = self._deadline.elapsed()
         return False
+
+    def _assembled(self) -> Response:
+        """The assembled answer, with its request id and timings."""
+        import msgspec
+
+        return msgspec.structs.replace(
+            self._core.response(),
+            request_id=self._http.headers.get("x-amzn-requestid"),
+            elapsed=self._end_at,
+            time_to_first_token=self._first_at,
+        )
 
 
 class StreamResponse(_StreamState):
@@ -294,11 +319,13 @@ class StreamResponse(_StreamState):
         self.close()
 
     def __iter__(self) -> StreamResponse:
+        self._check_fresh()
         return self
 
     def __next__(self) -> Chunk:
         while not self._pending:
             if self._done:
+                self._ended = True
                 raise StopIteration
             self._pull()
         return self._pending.popleft()
@@ -332,15 +359,23 @@ class StreamResponse(_StreamState):
 
     def text_stream(self) -> Iterator[str]:
         """Only the answer's text fragments."""
-        for chunk in self:
+        self._check_fresh()
+        while True:
+            try:
+                chunk = next(self)
+            except StopIteration:
+                return
             if isinstance(chunk, TextChunk):
                 yield chunk.text
 
     def response(self) -> Response:
-        """Read the rest of the stream and return the assembled ``Response``."""
-        for _ in self:
-            pass
-        return self._core.response()
+        """Read the rest of the stream and return the assembled ``Response`` (also after iterating)."""
+        while True:
+            try:
+                next(self)
+            except StopIteration:
+                break
+        return self._assembled()
 
     def close(self) -> None:
         """Release the connection. Safe to call more than once."""
@@ -405,11 +440,13 @@ class AsyncStreamResponse(_StreamState):
         await self.aclose()  # shielded: also when leaving a cancelled scope, the connection must go back
 
     def __aiter__(self) -> AsyncStreamResponse:
+        self._check_fresh()
         return self
 
     async def __anext__(self) -> Chunk:
         while not self._pending:
             if self._done:
+                self._ended = True
                 raise StopAsyncIteration
             await self._pull()
         return self._pending.popleft()
@@ -439,13 +476,17 @@ class AsyncStreamResponse(_StreamState):
 
     def text_stream(self) -> AsyncIterator[str]:
         """Only the answer's text fragments (``async for text in s.text_stream()``)."""
+        self._check_fresh()
         return _AsyncText(self)
 
     async def response(self) -> Response:
-        """Read the rest of the stream and return the assembled ``Response``."""
-        async for _ in self:
-            pass
-        return self._core.response()
+        """Read the rest of the stream and return the assembled ``Response`` (also after iterating)."""
+        while True:
+            try:
+                await self.__anext__()
+            except StopAsyncIteration:
+                break
+        return self._assembled()
 
     async def aclose(self) -> None:
         """Release the connection. Safe to call more than once; completes even inside a cancelled

@@ -136,6 +136,11 @@ class translate_transport_errors:
         url = self.url
         if isinstance(e, httpx.TimeoutException):
             raise RequestTimeoutError(f"{type(e).__name__} talking to {_host(url)}") from None
+        if isinstance(e, httpx.ConnectError) and _is_dns_failure(e):
+            raise APIConnectionError(
+                f"could not resolve {_host(url)} (DNS: {e}): check the region (provider_options.region, "
+                "AWS_REGION) and endpoint_url for a typo"
+            ) from None
         if isinstance(e, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
             raise APIConnectionError(f"could not talk to {_host(url)}: {type(e).__name__}: {e}") from None
         if isinstance(e, httpx.LocalProtocolError):
@@ -143,6 +148,30 @@ class translate_transport_errors:
             raise ValidationError(f"the request to {_host(url)} could not be sent: an invalid header value") from None
         if isinstance(e, httpx.DecodingError):
             raise APIConnectionError(f"could not decode the answer from {_host(url)}: {type(e).__name__}") from None
+
+
+_DNS_SIGNS = (
+    "name or service not known",  # glibc
+    "nodename nor servname",  # macOS
+    "temporary failure in name resolution",
+    "no address associated with hostname",
+    "getaddrinfo failed",  # Windows
+    "name resolution",
+)
+
+
+def _is_dns_failure(e: BaseException) -> bool:
+    import socket
+
+    seen: BaseException | None = e
+    for _ in range(5):  # httpx -> httpcore -> socket.gaierror
+        if seen is None:
+            break
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(e).lower()
+    return any(sign in text for sign in _DNS_SIGNS)
 
 
 def _host(url: str) -> str:

@@ -51,7 +51,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "stop_sequence", "error"]
 
 
-class _Part(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True):
+class _Part(msgspec.Struct, kw_only=True, tag_field="type", omit_defaults=True, forbid_unknown_fields=True):
     """Each part declares ``type``, its tag, as a ``ClassVar[Literal[...]]`` (not a field: msgspec
     writes and reads the tag itself), so ``if part.type == "text": part.text`` narrows for type checkers."""
 
@@ -200,16 +200,20 @@ ContentPart = Union[  # noqa: UP007 - msgspec needs a runtime union
 ]
 
 
-class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One conversation turn. ``content`` is a string or a list of parts."""
+class Message(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """One conversation turn. ``content`` is a string or a list of parts. A message dict with any
+    other key (OpenAI's ``name``, ...) is refused, never silently dropped."""
 
     role: Role
     content: str | list[ContentPart]
 
 
-class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+class Tool(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """A tool the model may call. ``parameters`` is a JSON schema for the arguments object.
-    ``cache_control`` (``{"type": "ephemeral", "ttl": "5m" | "1h"}``) puts a cache point after it."""
+    ``cache_control`` (``{"type": "ephemeral", "ttl": "5m" | "1h"}``) puts a cache point after it.
+
+    As a dict, ``input_schema`` (Anthropic's name) is accepted in place of ``parameters``; any other
+    unknown key (``strict``, ...) is refused with a ``ValidationError`` naming it."""
 
     name: str
     description: str = ""
@@ -247,6 +251,23 @@ class Usage(msgspec.Struct, kw_only=True, frozen=True):
     #: cache writes by TTL (``{"5m": n, "1h": m}``), when Bedrock reports them: 1h writes cost more
     cache_write_by_ttl: dict[str, int] = msgspec.field(default_factory=dict)
 
+    def __add__(self, other: Usage) -> Usage:
+        """Field by field: ``total = a.usage + b.usage``; ``sum(usages)`` works too (starting at 0)."""
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
+        )
+
+    def __radd__(self, other: object) -> Usage:
+        if other == 0:  # ``sum()``'s start value
+            return self
+        return NotImplemented
+
 
 class Response(msgspec.Struct, kw_only=True, frozen=True):
     """A complete answer.
@@ -274,6 +295,41 @@ class Response(msgspec.Struct, kw_only=True, frozen=True):
     service_tier: str | None = None
     latency: str | None = None
     region: str | None = None
+    #: AWS's ``x-amzn-RequestId`` for the answering request (quote it to AWS support)
+    request_id: str | None = None
+    #: seconds from the start of the call (retries and fallbacks included) to the complete answer
+    #: (``latency`` is taken: Bedrock's performance setting)
+    elapsed: float | None = None
+    #: streams only: seconds from the start of the call to the first decoded chunk
+    time_to_first_token: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready builtins (bytes as base64 strings; ``raw`` as decoded). ``Response.from_dict``
+        reads it back; ``json.dumps(resp.to_dict())`` stores it."""
+        out: dict[str, Any] = msgspec.to_builtins(self)
+        return out
+
+    def to_openai(self) -> dict[str, Any]:
+        """This answer as an OpenAI chat-completions ``chat.completion`` object (docs/interop.md)."""
+        from ._interop_out import to_openai
+
+        return to_openai(self)
+
+    def to_anthropic(self) -> dict[str, Any]:
+        """This answer as an Anthropic Messages ``message`` object (docs/interop.md)."""
+        from ._interop_out import to_anthropic
+
+        return to_anthropic(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Response:
+        """The ``Response`` a ``to_dict`` (or its JSON) describes; a ``ValidationError`` names a bad field."""
+        try:
+            return msgspec.convert(data, cls)
+        except msgspec.ValidationError as e:
+            from ._errors import ValidationError
+
+            raise ValidationError(str(e), field="response") from None
 
     @property
     def cost(self) -> Cost:

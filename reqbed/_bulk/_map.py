@@ -29,12 +29,17 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .._errors import ReqbedError, ThrottlingError, ValidationError
 from .._hooks import OBSERVERS, AttemptEnded, AttemptStarted, Event, RetryDecision
 from ._aimd import Aimd
 from ._result import MapProgress, MapResult, MapStats
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .._options import ChatOptions
 
 __all__ = ["Caller", "Operation", "Progress", "amap", "map_sync", "run", "run_threads", "verb"]
 
@@ -46,9 +51,9 @@ Sink = Callable[[Any, Any], None]
 class Caller(Protocol):
     """What the runners need of a ``Client`` (named by a Protocol: ``_client`` imports this module)."""
 
-    def generate_text(self, model: str, prompt: Any, **opts: Any) -> Any: ...
+    def generate_text(self, model: str, prompt: Any, **opts: Unpack[ChatOptions]) -> Any: ...
 
-    async def agenerate_text(self, model: str, prompt: Any, **opts: Any) -> Any: ...
+    async def agenerate_text(self, model: str, prompt: Any, **opts: Unpack[ChatOptions]) -> Any: ...
 
 
 _RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("reqbed_map_run", default=None)

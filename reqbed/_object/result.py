@@ -151,6 +151,7 @@ class ObjectStreamResponse(Generic[T]):
         self._state = ObjectStreamState(plan)
         self._pending: list[Any] = []
         self._result: ObjectResponse[T] | None = None
+        self._chunks: Iterator[Chunk] | None = None
 
     def __enter__(self) -> ObjectStreamResponse[T]:
         return self
@@ -159,7 +160,13 @@ class ObjectStreamResponse(Generic[T]):
         self.close()
 
     def __iter__(self) -> Iterator[Chunk]:
-        for chunk in self._stream:
+        if self._chunks is None:
+            self._chunks = iter(self._stream)
+        while True:  # ``next``, not ``for``: this wrapper resumes the one stream (iterable once)
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                return
             self._pending.extend(self._state.feed(chunk))
             yield chunk
 
@@ -197,6 +204,7 @@ class AsyncObjectStreamResponse(Generic[T]):
         self._state = ObjectStreamState(plan)
         self._pending: list[Any] = []
         self._result: ObjectResponse[T] | None = None
+        self._chunks: AsyncIterator[Chunk] | None = None
 
     async def __aenter__(self) -> AsyncObjectStreamResponse[T]:
         return self
@@ -205,7 +213,13 @@ class AsyncObjectStreamResponse(Generic[T]):
         await self.aclose()
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
-        async for chunk in self._stream:
+        if self._chunks is None:
+            self._chunks = aiter(self._stream)
+        while True:  # ``anext``, not ``async for``: this wrapper resumes the one stream (iterable once)
+            try:
+                chunk = await anext(self._chunks)
+            except StopAsyncIteration:
+                return
             self._pending.extend(self._state.feed(chunk))
             yield chunk
 

@@ -18,7 +18,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import msgspec
 
+from .._errors import ReqbedError
 from ._fixture_format import Exchange, Fixture, canonical_json, decode_body, load_fixture, pretty_json, redact_json
 
 __all__ = [
@@ -31,9 +33,10 @@ __all__ = [
 ]
 
 
-class FixtureError(Exception):
-    """A fixture problem in a test (deliberately not a ``reqbed.ReqbedError``: app code that
-    catches reqbed's errors must not swallow it)."""
+class FixtureError(ReqbedError):
+    """A fixture problem in a test: a ``reqbed.ReqbedError`` like every error reqbed raises. It is
+    never retried nor sent to a fallback (not an ``APIError``), so it reaches the test unchanged;
+    app code that catches ``ReqbedError`` broadly should re-raise it (``except FixtureError: raise``)."""
 
 
 class FixtureMissingError(FixtureError):
@@ -145,7 +148,10 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             assert self._path is not None
             if not self._path.is_file():
                 raise FixtureMissingError(f"no reqbed fixture at {self._path}.{self._how_to_record()}")
-            self._fixture = load_fixture(self._path)
+            try:
+                self._fixture = load_fixture(self._path)
+            except msgspec.DecodeError as e:  # ValidationError too: a corrupt or hand-broken file
+                raise FixtureError(f"unreadable reqbed fixture: {e}") from None
         return self._fixture
 
     @property

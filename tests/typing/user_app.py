@@ -208,3 +208,50 @@ async def astructured_output() -> Person:
         mine: Person = client.generate_object(MODEL, "Invent a person", Person, mode="tool").object
         print(mine)
     return out.object
+
+
+def client_calls() -> str:
+    """``Client`` methods take the same typed prompt and options as the module functions (docs/options.md)."""
+    prompt: list[reqbed.Message | dict[str, Any]] = [
+        {"role": "user", "content": "Hi"},
+        reqbed.Message(role="assistant", content="Hello"),
+        {"role": "user", "content": "Bye"},
+    ]
+    with reqbed.Client(region="us-east-1", defaults={"max_tokens": 256, "temperature": 0.0}) as client:
+        resp = client.generate_text(MODEL, prompt, max_tokens=64, provider_options={"region": "us-west-2"})
+        with client.stream_text(MODEL, "Hi", temperature=0.5) as stream:
+            for chunk in stream:
+                if chunk.type == "text":
+                    print(chunk.text)
+        return resp.text + str(resp.usage + resp.usage)
+
+
+async def aclient_calls() -> str:
+    async with reqbed.Client() as client:
+        resp = await client.agenerate_text(MODEL, [reqbed.Message(role="user", content="Hi")], max_tokens=64)
+        stream = await client.astream_text(MODEL, "Hi", stop=["\n"])
+        async for text in stream.text_stream():
+            print(text)
+        return resp.text
+
+
+@reqbed.tool
+def get_weather(city: str, days: int = 1) -> dict[str, Any]:
+    """Weather for a city.
+
+    Args:
+        city: the city's name
+        days: how many days ahead
+    """
+    return {"city": city, "days": days, "temp_c": 18}
+
+
+def tool_runner() -> str:
+    run = reqbed.run_tools(MODEL, "Weather in Paris?", tools=[get_weather], max_steps=5, max_tokens=512)
+    run.messages.append(reqbed.Message(role="user", content="And tomorrow?"))
+    total: reqbed.Usage = run.usage + sum([run.usage], reqbed.Usage())
+    try:
+        reqbed.run_tools(MODEL, run.messages, tools=[get_weather])
+    except reqbed.MaxStepsError as e:
+        print(len(e.messages), e.usage.total_tokens)
+    return run.text + str(total.total_tokens) + str(get_weather.tool.parameters)
