@@ -608,6 +608,9 @@ class ConverseStreamParser:
         event = _decode_block_delta(payload)
         text = event.delta.text
         if text is not None:
+            if event.contentBlockIndex != self._text_index:  # the block's text, for its citations
+                self._text_index, self._block_text = event.contentBlockIndex, []
+            self._block_text.append(text)
             return text
         return self._delta(event)
 
