@@ -23,13 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -44,32 +42,8 @@ MESSAGES = [{"role": "user", "content": [{"text": PROMPT}]}]
 # -- the parent: emulator, one fresh process per peer, the table ---------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-@contextmanager
-def emulator_process() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reqbed.testing.emulator", "--port", str(port), "--chunking", "frame"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def run_peer(peer: str, endpoint: str, calls: int, streams: int, timeout: float) -> dict[str, Any]:
@@ -114,6 +88,8 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {args.calls} calls, {args.streams} open streams; "
           "emulator in a separate process, one frame per HTTP chunk")
     results: dict[str, dict[str, Any]] = {}
+    from bench_client import emulator_process  # here, not at the top: workers must import nothing extra
+
     with emulator_process() as endpoint:
         for peer in peers:
             results[peer] = run_peer(peer, endpoint, args.calls, args.streams, args.timeout)
