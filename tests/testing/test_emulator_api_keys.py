@@ -83,14 +83,14 @@ def test_a_tampered_key_is_refused(emulator: Emulator) -> None:
 
 
 def test_a_key_signed_by_an_unknown_access_key_is_refused(emulator: Emulator) -> None:
-    stranger = AwsCredentials("AKIASTRANGERKEY00000", EXAMPLE_SECRET_ACCESS_KEY)
+    stranger = AwsCredentials("AKIAI44QH8DHBEXAMPLE", EXAMPLE_SECRET_ACCESS_KEY)
     assert error_of(call(emulator, key(creds=stranger))) == (403, "UnrecognizedClientException")
 
 
 def test_a_key_with_a_session_token_is_checked_against_it() -> None:
-    with Emulator(credentials={"ASIATEMPORARYKEY0000": ("temp-secret", "the-token")}) as emu:
-        good = AwsCredentials("ASIATEMPORARYKEY0000", "temp-secret", "the-token")
-        bad = AwsCredentials("ASIATEMPORARYKEY0000", "temp-secret", "another-token")
+    with Emulator(credentials={"ASIAIOSFODNN7EXAMPLE": ("temp-secret", "the-token")}) as emu:
+        good = AwsCredentials("ASIAIOSFODNN7EXAMPLE", "temp-secret", "the-token")
+        bad = AwsCredentials("ASIAIOSFODNN7EXAMPLE", "temp-secret", "another-token")
         assert call(emu, key(creds=good)).status_code == 200
         assert error_of(call(emu, key(creds=bad))) == (403, "InvalidSignatureException")
 

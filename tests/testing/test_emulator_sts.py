@@ -116,7 +116,7 @@ def test_botocore_reads_the_errors(emulator: Emulator, kwargs: dict[str, Any], c
 
 def test_an_unknown_source_key_is_invalid_client_token_id(emulator: Emulator) -> None:
     with pytest.raises(ClientError) as e:
-        sts_client(emulator, akid="AKIAUNKNOWNKEY000000").assume_role(RoleArn=ROLE, RoleSessionName="s1")
+        sts_client(emulator, akid="AKIAI44QH8DHBEXAMPLE").assume_role(RoleArn=ROLE, RoleSessionName="s1")
     assert (e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (
         "InvalidClientTokenId",
         403,
