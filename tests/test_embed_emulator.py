@@ -24,6 +24,7 @@ from reqbed._aws.sigv4 import sign_headers
 from reqbed._count_tokens import plan_count_tokens
 from reqbed._embed.plan import EmbedCall, EmbedPart, EmbedPlan, plan_embed
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Emulator
+from tests.support import COUNT_PROMPTS
 
 GOLDEN = Path(__file__).parent / "golden" / "embed"
 CREDS = AwsCredentials(access_key_id=EXAMPLE_ACCESS_KEY_ID, secret_access_key=EXAMPLE_SECRET_ACCESS_KEY)
@@ -197,15 +198,7 @@ def count(emu: Emulator, model: str, prompt: Any, **opts: Any) -> int:
     return plan.parse(r.status_code, r.headers, r.content)
 
 
-WEATHER = {
-    "name": "get_weather",
-    "description": "Weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-}
-PROMPTS = [
-    ("Hello there, how are you?", {"system": "Answer in one word."}),
-    ("What is the weather in Paris?", {"tools": [WEATHER]}),
-]
+PROMPTS = COUNT_PROMPTS
 
 
 @pytest.mark.parametrize("use_converse", [False, True])

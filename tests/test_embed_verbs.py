@@ -17,6 +17,7 @@ from reqbed._embed.plan import plan_embed
 from reqbed._hooks import AttemptEnded, AttemptStarted, Event, RetryDecision
 from reqbed._retry import RetryPolicy
 from reqbed.testing import Emulator
+from tests.support import COUNT_PROMPTS, WEATHER_TOOL
 
 GOLDEN = Path(__file__).parent / "golden" / "embed"
 TITAN = "bedrock:amazon.titan-embed-text-v2:0"
@@ -258,15 +259,7 @@ def test_one_deadline_for_the_whole_call_sync(emulator: Emulator) -> None:
 
 # -- count_tokens ----------------------------------------------------------------------------------------
 
-WEATHER = {
-    "name": "get_weather",
-    "description": "Weather for a city",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-}
-PROMPTS = [
-    ("Hello there, how are you?", {"system": "Answer in one word."}),
-    ("What is the weather in Paris?", {"tools": [WEATHER]}),
-]
+PROMPTS = COUNT_PROMPTS
 
 
 @pytest.mark.parametrize("use_converse", [False, True])
@@ -322,7 +315,7 @@ def test_the_sent_count_tokens_body_passes_botocore(
     from botocore.validate import ParamValidator
 
     po = {**emulator.provider_options(), "use_converse": use_converse}
-    client.count_tokens(f"bedrock:eu.{SONNET4}", "What is the weather in Paris?", tools=[WEATHER], provider_options=po)
+    client.count_tokens(f"bedrock:eu.{SONNET4}", "What is the weather in Paris?", tools=[WEATHER_TOOL], provider_options=po)
     (sent,) = emulator.requests
     params: dict[str, Any] = {"modelId": SONNET4, **json.loads(sent["body"])}
     if "invokeModel" in params["input"]:

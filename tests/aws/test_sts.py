@@ -31,24 +31,12 @@ from reqbed._aws import sts as _sts
 from reqbed._aws.clock import Clock, endpoint_of
 from reqbed._aws.credential_chain import clear_cache
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Emulator
+from tests.support import FakeTime
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
 ROLE = "arn:aws:iam::123456789012:role/BedrockInvoke"
 SOURCE = {"access_key_id": EXAMPLE_ACCESS_KEY_ID, "secret_access_key": EXAMPLE_SECRET_ACCESS_KEY}
 
-
-class FakeTime:
-    def __init__(self, t: float) -> None:
-        self.t = t
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.t
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.t += seconds
 
 
 def issued() -> list[Any]:

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "BACKENDS",
+    "COUNT_PROMPTS",
     "RECORDINGS",
     "REPO",
     "TESTS",
     "UNKNOWN_MODEL_IDS",
+    "WEATHER_TOOL",
+    "FakeTime",
     "load_recording",
     "network_pool",
     "recording_files",
@@ -70,3 +74,31 @@ UNKNOWN_MODEL_IDS = frozenset(
         "us.writer.palmyra-x9-v1:0",
     }
 )
+
+
+class FakeTime:
+    """A settable wall clock for ``Clock(FakeTime(t))`` and the emulator (thread-safe)."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.t
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.t += seconds
+
+
+#: A tool, and the prompts CountTokens tests count on both endpoints (system prompt; tools).
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "Weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+COUNT_PROMPTS = [
+    ("Hello there, how are you?", {"system": "Answer in one word."}),
+    ("What is the weather in Paris?", {"tools": [WEATHER_TOOL]}),
+]

@@ -7,7 +7,6 @@ with what STS issued) against the same emulator.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,24 +20,12 @@ from botocore.exceptions import ClientError
 import reqbed
 from reqbed._aws.credential_chain import clear_cache
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Emulator
+from tests.support import FakeTime
 
 MODEL = "bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0"
 ROLE = "arn:aws:iam::123456789012:role/BedrockInvoke"
 SOURCE = {"access_key_id": EXAMPLE_ACCESS_KEY_ID, "secret_access_key": EXAMPLE_SECRET_ACCESS_KEY}
 
-
-class FakeTime:
-    def __init__(self, t: float) -> None:
-        self.t = t
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.t
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.t += seconds
 
 
 @pytest.fixture(autouse=True)
