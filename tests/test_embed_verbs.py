@@ -315,7 +315,8 @@ def test_the_sent_count_tokens_body_passes_botocore(
     from botocore.validate import ParamValidator
 
     po = {**emulator.provider_options(), "use_converse": use_converse}
-    client.count_tokens(f"bedrock:eu.{SONNET4}", "What is the weather in Paris?", tools=[WEATHER_TOOL], provider_options=po)
+    prompt = "What is the weather in Paris?"
+    client.count_tokens(f"bedrock:eu.{SONNET4}", prompt, tools=[WEATHER_TOOL], provider_options=po)
     (sent,) = emulator.requests
     params: dict[str, Any] = {"modelId": SONNET4, **json.loads(sent["body"])}
     if "invokeModel" in params["input"]:
