@@ -23,6 +23,7 @@ from reqbed._aws.credentials_types import AwsCredentials
 from reqbed._aws.sigv4 import sign_headers
 from reqbed._count_tokens import plan_count_tokens
 from reqbed._embed.plan import EmbedCall, EmbedPart, EmbedPlan, plan_embed
+from reqbed._transport import RequestBody
 from reqbed.testing import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Emulator
 from tests.support import COUNT_PROMPTS
 
@@ -74,7 +75,9 @@ async def embed_async(emu: Emulator, plan: EmbedPlan, *, retries: int = 3) -> tu
             peak = max(peak, in_flight)
             try:
                 for attempt in range(retries + 1):
-                    r = await client.post(url, content=call.body, headers=signed(url, call.body))
+                    request = client.build_request("POST", url, content=call.body, headers=signed(url, call.body))
+                    request.stream = RequestBody(call.body)  # as reqbed sends: no async generator left on cancel
+                    r = await client.send(request)
                     try:
                         parts[call.number] = plan.parse(call, r.status_code, r.headers, r.content)
                         return
